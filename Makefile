@@ -1,0 +1,38 @@
+# replica: `make test` and `make figures` install what they need into .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+CONFIGS := $(wildcard configs/*.yaml)
+FIGURES := $(patsubst configs/%.yaml,results/%.pdf,$(CONFIGS))
+
+.PHONY: install test test-slow lint bench figures clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check replica tests
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/pytest -q -m benchmark tests/benchmarks --benchmark-columns=min,mean,max,rounds
+
+figures: $(FIGURES)
+
+results/%.pdf: configs/%.yaml $(STAMP)
+	$(BIN)/replica run $<
+
+clean:
+	rm -rf $(VENV) build *.egg-info replica.egg-info

@@ -1,0 +1,409 @@
+"""The ``replica`` command line (Click).
+
+Exit status: 0 success; 1 the computation ran but a point did not converge
+(``solve``); 2 bad input (config, option, expression) with a one-line
+``error: <field>: <reason>`` on stderr; 130 interrupted (finished points kept).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import signal
+import sys
+import time
+
+import click
+import sympy as sp
+
+from .errors import ReplicaError
+
+SET_HELP = "Override a config value by its dotted path, e.g. params.alpha=0.7 (repeatable)."
+
+
+def _fail(exc: ReplicaError):
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+def handles_errors(fn):
+    """Turn ReplicaError into a one-line message and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ReplicaError as exc:
+            _fail(exc)
+
+    return wrapper
+
+
+def _load(config: str, overrides: tuple[str, ...]):
+    from .config import load_config
+
+    return load_config(config, list(overrides))
+
+
+def _sigterm_as_interrupt():
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.10g}"
+    return str(x)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="replica")
+def main():
+    """Replica free energies compiled into saddle-point solvers and phase diagrams."""
+
+
+# --- models ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handles_errors
+def models(as_json: bool):
+    """List models, their options, parameters, observables and transitions."""
+    import itertools
+
+    from .models import MODELS
+    from .solve import KINDS, kind_available
+
+    out = []
+    for info in MODELS.values():
+        entry = {
+            "model": info.name,
+            "description": info.description,
+            "options": {k: list(v) for k, v in info.options.items()},
+        }
+        variants = []
+        if info.free_options:
+            entry["definition_keys"] = list(info.free_options)
+        else:
+            for combo in itertools.product(*info.options.values()):
+                options = dict(zip(info.options, combo, strict=False))
+                fe = info.build(options, {})
+                variants.append(
+                    {
+                        "options": options,
+                        "params": {c.name: c.domain_text() for c in fe.controls},
+                        "order_parameters": {p.name: p.domain_text() for p in fe.order_parameters},
+                        "observables": list(fe.observables) + (["replicon"] if fe.replicon is not None else []),
+                        "transitions": [k for k in KINDS if kind_available(fe, k) is None],
+                    }
+                )
+        entry["variants"] = variants
+        out.append(entry)
+    if as_json:
+        click.echo(json.dumps({"models": out}, indent=2))
+        return
+    for entry in out:
+        click.echo(f"{entry['model']}: {entry['description']}")
+        for k, v in entry["options"].items():
+            click.echo(f"  options.{k}: {' | '.join(v)}")
+        if "definition_keys" in entry:
+            click.echo(f"  options: {', '.join(entry['definition_keys'])}")
+        for var in entry["variants"]:
+            opts = ", ".join(f"{k}={v}" for k, v in var["options"].items())
+            click.echo(f"  [{opts}]")
+            click.echo(f"    params: {', '.join(f'{k} in {v}' for k, v in var['params'].items())}")
+            click.echo(f"    order parameters: {', '.join(f'{k} in {v}' for k, v in var['order_parameters'].items())}")
+            click.echo(f"    observables: {', '.join(var['observables'])}")
+            click.echo(f"    transitions: {', '.join(var['transitions']) or '-'}")
+
+
+# --- show ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, help=SET_HELP)
+@click.option("--latex", is_flag=True, help="Print LaTeX instead of pretty text.")
+@handles_errors
+def show(config: str, overrides: tuple[str, ...], latex: bool):
+    """Print the free entropy and its derived saddle-point equations."""
+    cfg = _load(config, overrides)
+    fe = cfg.free_energy
+
+    def render(expr) -> str:
+        return sp.latex(expr) if latex else sp.pretty(expr, use_unicode=True, wrap_line=False)
+
+    opts = ", ".join(f"{k}={v}" for k, v in cfg.options.items() if isinstance(v, str) and k != "free_entropy")
+    click.echo(f"model {cfg.model}" + (f" ({opts})" if opts else "") + f": {fe.description}")
+    click.echo("order parameters: " + ", ".join(f"{p.name} in {p.domain_text()}" for p in fe.order_parameters))
+    click.echo("control parameters: " + ", ".join(fe.control_names))
+    click.echo("\nfree entropy phi =")
+    click.echo(render(fe.phi))
+    click.echo("\nsaddle-point equations (d phi / d theta = 0):")
+    for p, g in zip(fe.order_parameters, fe.gradient, strict=False):
+        click.echo(f"\n  d phi / d {p.name} =")
+        click.echo(render(g))
+    if fe.fixed_point is not None:
+        click.echo("\nfixed-point form (theta = F(theta)):")
+        for name, expr in fe.fixed_point.items():
+            click.echo(f"\n  {name} =")
+            click.echo(render(expr))
+    else:
+        click.echo("\n(no fixed-point form: the solvers use the gradient and the Hessian)")
+    if fe.replicon is not None:
+        click.echo("\nreplicon eigenvalue lambda_R =")
+        click.echo(render(fe.replicon))
+    for kind, limit in fe.bound_limits.items():
+        click.echo(f"\n{kind}: {limit.order_parameter} -> {limit.bound:g}, phi ~ C/eps with C =")
+        click.echo(render(fe.bound_coefficient(kind)))
+
+
+# --- solve ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, help=SET_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def solve(config: str, overrides: tuple[str, ...], as_json: bool):
+    """Solve the saddle point at the config's params."""
+    from .compile import compile_free_energy
+    from .solve import solve_point
+
+    cfg = _load(config, overrides)
+    problem = compile_free_energy(cfg.free_energy)
+    sol = solve_point(problem, cfg.params, cfg.solver, theta0=cfg.theta0())
+    result = {
+        "model": cfg.model,
+        "options": cfg.options,
+        "params": cfg.params,
+        **sol.to_dict(),
+        "config_hash": cfg.hash(),
+    }
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"{cfg.model}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in cfg.params.items()))
+        state = "converged" if sol.converged else "NOT CONVERGED"
+        click.echo(
+            f"  {state}: residual {sol.residual:.3g}, {sol.iterations} iterations, method {sol.method}, "
+            f"{sol.quad_order} quadrature nodes (error {sol.quad_error:.2g})"
+        )
+        if not sol.converged:
+            click.echo(f"  status: {sol.status}")
+        for k, v in sol.order_parameters.items():
+            click.echo(f"  {k:>12} = {_fmt(v)}")
+        for k, v in sol.observables.items():
+            if k not in sol.order_parameters:
+                click.echo(f"  {k:>12} = {_fmt(v)}")
+    sys.exit(0 if sol.converged else 1)
+
+
+# --- sweep / run ----------------------------------------------------------------------------
+
+
+class _Progress:
+    """Click's progress bar on a terminal; a log line every ~10 % otherwise."""
+
+    def __init__(self, total: int, label: str):
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self.t0 = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+        if self.tty:
+            self.bar = click.progressbar(
+                length=total,
+                label=label,
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=True,
+                item_show_func=lambda _: f"{self.failed} failed" if self.failed else None,
+            )
+            self.bar.__enter__()
+        self.next_log = max(1, total // 10)
+
+    def __call__(self, row: dict):
+        self.done += 1
+        self.failed += 0 if row.get("converged", row.get("found", True)) else 1
+        if self.bar is not None:
+            self.bar.update(1, row)
+        elif self.done >= self.next_log or self.done == self.total:
+            rate = self.done / max(time.perf_counter() - self.t0, 1e-9)
+            left = (self.total - self.done) / rate if rate > 0 else math.inf
+            click.echo(
+                f"[replica] {self.done}/{self.total} points, {self.failed} failed, "
+                f"{rate:.0f} points/s, about {left:.0f} s left",
+                err=True,
+            )
+            self.next_log = self.done + max(1, self.total // 10)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _output(cfg, output: str | None) -> str:
+    path = output or cfg.output
+    if not path:
+        raise ReplicaError("output", "no output file: give -o FILE.csv or 'output:' in the config")
+    if not path.endswith(".csv"):
+        raise ReplicaError("--output", f"expected a path ending in .csv, got {path}")
+    return path
+
+
+def _do_sweep(cfg, path: str):
+    from .run import run_sweep
+
+    if cfg.sweep is None:
+        raise ReplicaError("sweep", "the config has no sweep section")
+    progress = _Progress(cfg.sweep.size, "sweep")
+    t0 = time.perf_counter()
+    try:
+        table = run_sweep(cfg, path, progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"interrupted: {progress.done} finished points kept in {path} (marked incomplete)", err=True)
+        sys.exit(130)
+    progress.close()
+    ok = table.sidecar["converged"]
+    beyond = sum(1 for r in table.rows if str(r.get("status") or "").startswith("beyond"))
+    failed = len(table.rows) - ok - beyond
+    click.echo(
+        f"wrote {path} ({len(table.rows)} points: {ok} converged, {failed} failed"
+        + (f", {beyond} beyond capacity (no solution)" if beyond else "")
+        + f") in {time.perf_counter() - t0:.2f} s"
+    )
+    for t in table.sidecar["transitions"]:
+        click.echo("  " + _transition_line(t))
+    return table
+
+
+def _transition_line(t: dict) -> str:
+    where = ", ".join(f"{k}={_fmt(v)}" for k, v in t["params"].items())
+    if t["found"]:
+        return f"{t['kind']}: {t['parameter']} = {t['value']:.10g} (tol {t['tolerance']:g}; {where})"
+    return f"{t['kind']}: not found ({where}): {t['message']}"
+
+
+def _do_transitions(cfg, path: str | None):
+    from .run import transition_lines
+
+    if not cfg.transitions:
+        raise ReplicaError("transitions", "the config names no transitions")
+    total = 0
+    for req in cfg.transitions:
+        n = 1
+        for a in cfg.sweep.axes if cfg.sweep else []:
+            if a.name != req.parameter:
+                n *= len(a.values)
+        total += n
+    progress = _Progress(total, "transitions") if total > 1 else None
+    table = transition_lines(cfg, progress=progress)
+    if progress:
+        progress.close()
+    if path:
+        table.write(path)
+    return table
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, help=SET_HELP)
+@click.option("-o", "--output", help="Results CSV (a JSON sidecar is written beside it).")
+@handles_errors
+def sweep(config: str, overrides: tuple[str, ...], output: str | None):
+    """Solve every point of the config's sweep grid, as continuation chains."""
+    cfg = _load(config, overrides)
+    path = _output(cfg, output)
+    _sigterm_as_interrupt()
+    _do_sweep(cfg, path)
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, help=SET_HELP)
+@click.option("--json", "as_json", is_flag=True, help='Print {"transitions": [...]}.')
+@click.option("-o", "--output", help="Also write the transitions as a CSV table (+ JSON sidecar).")
+@handles_errors
+def transition(config: str, overrides: tuple[str, ...], as_json: bool, output: str | None):
+    """Locate the transitions the config names, to tolerance."""
+    cfg = _load(config, overrides)
+    if output is not None:
+        _output(cfg, output)
+    table = _do_transitions(cfg, output)
+    transitions = table.sidecar["transitions"]
+    if as_json:
+        click.echo(json.dumps({"transitions": transitions}, indent=2))
+    else:
+        for t in transitions:
+            click.echo(_transition_line(t))
+
+
+@main.command()
+@click.argument("results")
+@click.option("-o", "--output", help="PDF path (default: beside the CSV).")
+@handles_errors
+def plot(results: str, output: str | None):
+    """Draw the figure of a results table."""
+    from .run.plot import plot_file
+
+    path = plot_file(results, output)
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, help=SET_HELP)
+@click.option("-o", "--output", help="Results CSV (default: the config's output).")
+@handles_errors
+def run(config: str, overrides: tuple[str, ...], output: str | None):
+    """Do what the config asks (a sweep, or transition lines over it) and draw it.
+
+    If every transition is in a swept parameter (or there are none) this is
+    ``sweep`` then ``plot``; if a transition is in a parameter that is not
+    swept, its line is located over the sweep grid (a phase diagram).
+    """
+    from .run.plot import plot_file
+
+    cfg = _load(config, overrides)
+    path = _output(cfg, output)
+    swept = set(cfg.sweep.names) if cfg.sweep else set()
+    _sigterm_as_interrupt()
+    if cfg.transitions and any(t.parameter not in swept for t in cfg.transitions):
+        table = _do_transitions(cfg, path)
+        click.echo(f"wrote {path} ({len(table.rows)} transition points)")
+    else:
+        _do_sweep(cfg, path)
+    click.echo(f"wrote {plot_file(path)}")
+
+
+@main.command()
+@click.argument("config")
+@click.option("--set", "overrides", multiple=True, help=SET_HELP)
+@handles_errors
+def validate(config: str, overrides: tuple[str, ...]):
+    """Check a config without running it."""
+    cfg = _load(config, overrides)
+    parts = [f"model {cfg.model}"]
+    opts = ", ".join(f"{k}={v}" for k, v in cfg.options.items() if isinstance(v, str) and k != "free_entropy")
+    if opts:
+        parts[0] += f" ({opts})"
+    parts.append("params " + ", ".join(f"{k}={v:g}" for k, v in cfg.params.items()))
+    if cfg.sweep:
+        parts.append(f"sweep of {cfg.sweep.size} points along {cfg.sweep.chain}")
+    if cfg.transitions:
+        parts.append(f"{len(cfg.transitions)} transition(s): " + ", ".join(t.kind for t in cfg.transitions))
+    click.echo(f"ok: {config}: " + "; ".join(parts))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,284 @@
+"""Lowering of a FreeEnergy to numpy callables.
+
+One pass of ``sympy.lambdify`` (with common sub-expressions shared by
+``cse``) per quantity the solver needs:
+
+- ``residual``      G(theta)                       (the saddle-point system)
+- ``system``        G(theta) and its Jacobian
+- ``fixed_map``     F(theta) where the model has fixed-point forms
+- ``values``        phi, the observables and d phi / d c for every control c
+- ``stability``     the Hessian of phi and the replicon eigenvalue
+
+Printing rules: H(x) -> ndtr(-x), ln H(x) -> log_ndtr(-x) (no underflow in the
+tails), Mills(x) -> sqrt(2/pi)/erfcx(x/sqrt 2), ln 2cosh x ->
+|x| + log1p(exp(-2|x|)). ``GaussAvg(f, z)`` -> ``_avg(f, w_z, axis_z)``, a
+weighted sum over the quadrature axis of z with keepdims, so that nested
+averages broadcast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.special as sc
+import sympy as sp
+from sympy.printing.numpy import SciPyPrinter
+
+from ..symbolic import FreeEnergy, GaussAvg, average_variables
+from .quadrature import Quadrature
+
+_SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
+_SQRT_HALF = float(np.sqrt(0.5))
+
+
+def _H(x):
+    return sc.ndtr(-x)
+
+
+def _logH(x):
+    return sc.log_ndtr(-x)
+
+
+def _Mills(x):
+    return _SQRT_2_OVER_PI / sc.erfcx(x * _SQRT_HALF)
+
+
+def _log2cosh(x):
+    a = np.abs(x)
+    return a + np.log1p(np.exp(-2.0 * a))
+
+
+def _avg(f, w, axis):
+    return np.sum(f * w, axis=axis, keepdims=True)
+
+
+NAMESPACE = {"H": _H, "logH": _logH, "Mills": _Mills, "log2cosh": _log2cosh, "_avg": _avg}
+
+
+class _Printer(SciPyPrinter):
+    """SciPy printer that knows the Gaussian-average node."""
+
+    def __init__(self, axes: dict[str, int], settings=None):
+        super().__init__(settings or {"fully_qualified_modules": False, "inline": True})
+        self._axes = axes
+
+    def _print_GaussAvg(self, expr):
+        z = expr.variable.name
+        return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_H(self, expr):
+        return f"H({self._print(expr.args[0])})"
+
+    def _print_logH(self, expr):
+        return f"logH({self._print(expr.args[0])})"
+
+    def _print_Mills(self, expr):
+        return f"Mills({self._print(expr.args[0])})"
+
+    def _print_log2cosh(self, expr):
+        return f"log2cosh({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr):
+        return f"numpy.heaviside({self._print(expr.args[0])}, 0.5)"
+
+
+@dataclass
+class Lowered:
+    """A lambdified list of expressions and the shape logic around it."""
+
+    function: object
+    count: int
+    n_quad_axes: int
+
+    def __call__(self, args: list) -> list[np.ndarray]:
+        with np.errstate(all="ignore"):
+            out = self.function(*args)
+        return [_drop_quad_axes(np.asarray(x, dtype=float), self.n_quad_axes) for x in out]
+
+
+def _drop_quad_axes(x: np.ndarray, n: int) -> np.ndarray:
+    """Remove the trailing size-1 quadrature axes left by keepdims reductions."""
+    for _ in range(n):
+        if x.ndim and x.shape[-1] == 1:
+            x = x[..., 0]
+    return x
+
+
+class CompiledProblem:
+    """Numeric callables for one FreeEnergy; the quadrature order is an argument.
+
+    All methods take ``theta`` (sequence of floats, or arrays of a common
+    batch shape), ``params`` (mapping control name -> float or array) and a
+    ``Quadrature`` from :meth:`quadrature`.
+    """
+
+    def __init__(self, free_energy: FreeEnergy):
+        self.free_energy = free_energy
+        self.variables: tuple[str, ...] = tuple(v.name for v in average_variables(self._all_expressions()))
+        self.n = len(free_energy.order_parameters)
+        self.observable_names = list(free_energy.observables)
+        self.control_names = free_energy.control_names
+
+    # construction ------------------------------------------------------------
+    def _all_expressions(self) -> sp.Expr:
+        fe = self.free_energy
+        return sp.Tuple(fe.phi, *fe.observables.values())
+
+    @cached_property
+    def _renaming(self) -> dict[sp.Symbol, sp.Symbol]:
+        """User names -> safe argument names (_t0.., _c0.., _z0..); weights are _w_zk."""
+        fe = self.free_energy
+        ren = {t: sp.Symbol(f"_t{i}", real=True) for i, t in enumerate(fe.theta)}
+        ren.update({c: sp.Symbol(f"_c{i}", real=True) for i, c in enumerate(fe.control_symbols)})
+        ren.update({sp.Symbol(v, real=True): sp.Symbol(f"_z{k}", real=True) for k, v in enumerate(self.variables)})
+        return ren
+
+    @cached_property
+    def _args(self) -> list[sp.Symbol]:
+        fe = self.free_energy
+        ren = self._renaming
+        args = [ren[t] for t in fe.theta] + [ren[c] for c in fe.control_symbols]
+        for k in range(len(self.variables)):
+            args += [sp.Symbol(f"_z{k}", real=True), sp.Symbol(f"_w_z{k}", real=True)]
+        return args
+
+    def _lower(self, exprs: list[sp.Expr]) -> Lowered:
+        renamed = [sp.sympify(e).xreplace(self._renaming) for e in exprs]
+        n = len(self.variables)
+        axes = {f"_z{k}": -(n - k) for k in range(n)}
+        for e in renamed:
+            for node in sp.preorder_traversal(e):
+                if isinstance(node, GaussAvg) and node.variable.name not in axes:
+                    raise ValueError(f"average over an undeclared variable {node.variable}")
+        fn = sp.lambdify(
+            self._args,
+            renamed,
+            modules=[NAMESPACE, "numpy", "scipy"],
+            printer=_Printer(axes),
+            cse=True,
+        )
+        return Lowered(fn, len(exprs), n)
+
+    @cached_property
+    def _residual(self) -> Lowered:
+        return self._lower(self.free_energy.equations)
+
+    @cached_property
+    def _system(self) -> Lowered:
+        fe = self.free_energy
+        return self._lower(fe.equations + [x for row in fe.jacobian for x in row])
+
+    @cached_property
+    def _fixed_map(self) -> Lowered | None:
+        fp = self.free_energy.fixed_point
+        if fp is None:
+            return None
+        return self._lower([fp[name] for name in self.free_energy.order_parameter_names])
+
+    @cached_property
+    def _values(self) -> Lowered:
+        fe = self.free_energy
+        exprs = [fe.phi, *fe.observables.values(), *fe.control_partials.values()]
+        if fe.replicon is not None:
+            exprs.append(fe.replicon)
+        return self._lower(exprs)
+
+    @cached_property
+    def _stability(self) -> Lowered:
+        fe = self.free_energy
+        return self._lower([x for row in fe.hessian for x in row])
+
+    @cached_property
+    def _bound_coefficients(self) -> dict[str, object]:
+        fe = self.free_energy
+        out = {}
+        for kind in fe.bound_limits:
+            expr = fe.bound_coefficient(kind)
+            ren = self._renaming
+            out[kind] = sp.lambdify(
+                [ren[c] for c in fe.control_symbols],
+                expr.xreplace(ren),
+                modules=[NAMESPACE, "numpy", "scipy"],
+                printer=_Printer({}),
+            )
+        return out
+
+    def warm_up(self) -> CompiledProblem:
+        """Compile every callable now (otherwise done on first use)."""
+        _ = self._residual, self._system, self._fixed_map, self._values, self._stability
+        return self
+
+    # evaluation ----------------------------------------------------------------
+    def quadrature(self, order: int) -> Quadrature:
+        return Quadrature.build(self.variables, order)
+
+    def _call_args(self, theta, params, quad: Quadrature) -> list:
+        try:
+            controls = [params[name] for name in self.control_names]
+        except KeyError as exc:  # pragma: no cover - configs are validated before
+            raise KeyError(f"missing control parameter {exc}") from None
+        nq = len(self.variables)
+        if nq and any(np.ndim(x) for x in list(theta) + controls):
+            pad = (1,) * nq
+            theta = [np.reshape(x, np.shape(x) + pad) for x in theta]
+            controls = [np.reshape(x, np.shape(x) + pad) for x in controls]
+        return list(theta) + list(controls) + list(quad.arrays)
+
+    def residual(self, theta, params, quad: Quadrature) -> np.ndarray:
+        """G(theta), shape (n, *batch)."""
+        return np.array(self._residual(self._call_args(theta, params, quad)))
+
+    def system(self, theta, params, quad: Quadrature) -> tuple[np.ndarray, np.ndarray]:
+        """G(theta) (n,) and its Jacobian dG/dtheta (n, n), for one point."""
+        out = self._system(self._call_args(theta, params, quad))
+        n = self.n
+        g = np.array([float(x) for x in out[:n]])
+        jac = np.array([float(x) for x in out[n:]]).reshape(n, n)
+        return g, jac
+
+    @property
+    def has_fixed_point(self) -> bool:
+        return self.free_energy.fixed_point is not None
+
+    def fixed_map(self, theta, params, quad: Quadrature) -> np.ndarray:
+        """F(theta) of the fixed-point forms theta = F(theta)."""
+        if self._fixed_map is None:
+            raise ValueError(f"model {self.free_energy.name} has no fixed-point form")
+        return np.array(self._fixed_map(self._call_args(theta, params, quad)))
+
+    @property
+    def value_names(self) -> list[str]:
+        """Names of what ``values`` returns, in order."""
+        names = ["phi", *self.observable_names, *("dphi_d" + c for c in self.control_names)]
+        if self.free_energy.replicon is not None:
+            names.append("replicon")
+        return names
+
+    def values(self, theta, params, quad: Quadrature) -> dict[str, np.ndarray]:
+        """phi, the observables, dphi_d<c> for every control c, and the replicon."""
+        out = self._values(self._call_args(theta, params, quad))
+        return dict(zip(self.value_names, out, strict=False))
+
+    def hessian(self, theta, params, quad: Quadrature) -> np.ndarray:
+        """Hessian of phi in the order parameters, (n, n), for one point."""
+        out = self._stability(self._call_args(theta, params, quad))
+        return np.array([float(x) for x in out]).reshape(self.n, self.n)
+
+    def bound_coefficient(self, kind: str, params) -> float:
+        """C(c) of phi ~ C/eps at the bound of the order parameter of ``kind``."""
+        fn = self._bound_coefficients[kind]
+        with np.errstate(all="ignore"):
+            return float(fn(*[params[name] for name in self.control_names]))
+
+
+_CACHE: dict[str, CompiledProblem] = {}
+
+
+def compile_free_energy(free_energy: FreeEnergy) -> CompiledProblem:
+    """The CompiledProblem of a FreeEnergy, shared within the process."""
+    key = free_energy.key()
+    if key not in _CACHE:
+        _CACHE[key] = CompiledProblem(free_energy)
+    return _CACHE[key]

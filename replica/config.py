@@ -1,0 +1,441 @@
+"""Run configs: YAML -> validated, typed RunConfig.
+
+Top-level keys: ``model``, ``options``, ``params``, ``solver``, ``sweep``,
+``transitions``, ``output`` (and ``plot``). Files are read with
+``yaml.safe_load``; ``--set a.b=value`` overrides are applied to the loaded
+mapping (values parsed as YAML scalars) before validation. Every problem is
+a ConfigError naming the field (``params.alpha``, ``sweep.kappa.num``, ...)
+and the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .errors import ConfigError, ReplicaError
+from .models import MODELS, ModelInfo
+from .solve import METHODS, SolverOptions, TransitionRequest, kind_available
+from .symbolic import FreeEnergy
+
+TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
+SWEEP_RESERVED = ("chain", "direction")
+DIRECTIONS = ("forward", "backward")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy")
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _number(value, field: str, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(field, f"expected a number, got '{value}'") from None
+        else:
+            raise ConfigError(field, f"expected a number, got {type(value).__name__}")
+    if integer:
+        if float(value) != int(value):
+            raise ConfigError(field, f"expected an integer, got {value}")
+        return int(value)
+    if not math.isfinite(float(value)):
+        raise ConfigError(field, f"expected a finite number, got {value}")
+    return float(value)
+
+
+def _mapping(value, field: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(field, f"expected a mapping, got {type(value).__name__}")
+    return value
+
+
+# --- loading ----------------------------------------------------------------------
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Load a YAML config with yaml.safe_load; errors name the file and position."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(str(path), "no such file") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(str(path), f"YAML syntax error{where}: {problem}") from None
+    if data is None:
+        raise ConfigError(str(path), "the file is empty")
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "a config is a mapping with keys model, options, params, ...")
+    return data
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply ``--set path.to.key=value`` overrides (value parsed as YAML)."""
+    data = copy.deepcopy(data)
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"--set {item}", "expected PATH=VALUE, e.g. params.alpha=0.7")
+        path, raw = item.split("=", 1)
+        keys = path.strip().split(".")
+        if not all(keys):
+            raise ConfigError(f"--set {item}", "empty key in the path")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            raise ConfigError(f"--set {item}", f"cannot parse the value '{raw}'") from None
+        node = data
+        for i, key in enumerate(keys[:-1]):
+            child = node.get(key)
+            if child is None:
+                child = node[key] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {item}", f"'{'.'.join(keys[: i + 1])}' is not a mapping")
+            node = child
+        node[keys[-1]] = value
+    return data
+
+
+# --- typed config ------------------------------------------------------------------
+
+
+@dataclass
+class SweepAxis:
+    name: str
+    values: np.ndarray
+
+
+@dataclass
+class SweepSpec:
+    """A grid of control values walked as continuation chains along ``chain``."""
+
+    axes: list[SweepAxis]
+    chain: str
+    direction: str = "forward"
+
+    def axis(self, name: str) -> SweepAxis | None:
+        return next((a for a in self.axes if a.name == name), None)
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.axes]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod([len(a.values) for a in self.axes]))
+
+
+@dataclass
+class RunConfig:
+    """A validated config. ``resolved`` is the mapping after overrides and defaults."""
+
+    model: str
+    options: dict
+    params: dict[str, float]
+    solver: SolverOptions
+    init: dict[str, float]
+    sweep: SweepSpec | None
+    transitions: list[TransitionRequest]
+    output: str | None
+    plot: dict
+    resolved: dict
+    free_energy: FreeEnergy
+    source: str | None = None
+    info: ModelInfo | None = field(default=None, repr=False)
+
+    def hash(self) -> str:
+        """sha256 of what determines the numbers (not the output path or plot)."""
+        content = {k: v for k, v in self.resolved.items() if k not in ("output", "plot")}
+        blob = json.dumps(content, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def theta0(self) -> np.ndarray:
+        return np.array([self.init.get(p.name, p.init) for p in self.free_energy.order_parameters], dtype=float)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    data = apply_overrides(read_yaml(path), overrides or [])
+    cfg = validate(data)
+    cfg.source = str(path)
+    return cfg
+
+
+def validate(data: dict) -> RunConfig:
+    """Check a config mapping and build the RunConfig (and the model's FreeEnergy)."""
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ConfigError(
+                str(key), f"unknown top-level key{_suggest(key, TOP_KEYS)} (known: {', '.join(TOP_KEYS)})"
+            )
+    if "model" not in data or data["model"] is None:
+        raise ConfigError("model", f"missing (known models: {', '.join(MODELS)})")
+    model = data["model"]
+    if model not in MODELS:
+        raise ConfigError("model", f"unknown model '{model}'{_suggest(model, MODELS)} (known: {', '.join(MODELS)})")
+    info = MODELS[model]
+    raw_params = _mapping(data.get("params"), "params")
+    options = _validate_options(info, _mapping(data.get("options"), "options"))
+
+    try:
+        fe = info.build(options, raw_params)
+    except ReplicaError:
+        raise
+    except Exception as exc:  # a model that cannot be built from valid options is a bug; say so
+        raise ConfigError("options", f"cannot build model '{model}': {exc}") from exc
+
+    params = _validate_params(fe, raw_params)
+    solver, init = _validate_solver(fe, _mapping(data.get("solver"), "solver"))
+    sweep = _validate_sweep(fe, _mapping(data.get("sweep"), "sweep")) if data.get("sweep") else None
+    if sweep is not None:
+        for axis in sweep.axes:  # a swept control need not be in params
+            params.setdefault(axis.name, float(axis.values[0]))
+    missing = [c.name for c in fe.controls if c.name not in params]
+    if missing:
+        raise ConfigError(f"params.{missing[0]}", f"missing (model '{model}' needs {', '.join(fe.control_names)})")
+    transitions = _validate_transitions(fe, data.get("transitions"), sweep, params)
+    output = data.get("output")
+    if output is not None and (not isinstance(output, str) or not output.endswith(".csv")):
+        raise ConfigError("output", f"expected a path ending in .csv, got {output!r}")
+    plot = _mapping(data.get("plot"), "plot")
+    for key in plot:
+        if key not in PLOT_KEYS:
+            raise ConfigError(f"plot.{key}", f"unknown key{_suggest(key, PLOT_KEYS)} (known: {', '.join(PLOT_KEYS)})")
+
+    resolved = {
+        "model": model,
+        "options": options,
+        "params": params,
+        "solver": {**solver.__dict__, **({"init": init} if init else {})},
+        "sweep": _sweep_resolved(sweep) if sweep else None,
+        "transitions": [t.__dict__ | {"bracket": list(t.bracket)} for t in transitions],
+        "output": output,
+        "plot": plot,
+    }
+    return RunConfig(model, options, params, solver, init, sweep, transitions, output, plot, resolved, fe, info=info)
+
+
+def _validate_options(info: ModelInfo, options: dict) -> dict:
+    if info.free_options:
+        return copy.deepcopy(options)
+    out = info.default_options()
+    for key, value in options.items():
+        if key not in info.options:
+            raise ConfigError(
+                f"options.{key}",
+                f"unknown option{_suggest(key, info.options)} (options of {info.name}: {', '.join(info.options)})",
+            )
+        choices = info.options[key]
+        if value not in choices:
+            raise ConfigError(
+                f"options.{key}", f"'{value}' is not one of {', '.join(choices)}{_suggest(value, choices)}"
+            )
+        out[key] = value
+    return out
+
+
+def _validate_params(fe: FreeEnergy, raw: dict) -> dict[str, float]:
+    controls = {c.name: c for c in fe.controls}
+    params: dict[str, float] = {}
+    for key, value in raw.items():
+        if key not in controls:
+            raise ConfigError(
+                f"params.{key}",
+                f"unknown parameter{_suggest(key, controls)} (parameters of {fe.name}: {', '.join(controls)})",
+            )
+        params[key] = _check_control(controls[key], _number(value, f"params.{key}"), f"params.{key}")
+    for c in fe.controls:
+        if c.name not in params and c.default is not None:
+            params[c.name] = float(c.default)
+    return params
+
+
+def _check_control(control, value: float, field: str) -> float:
+    if not control.contains(value):
+        raise ConfigError(field, f"{value:g} is out of range: {control.name} must be in {control.domain_text()}")
+    return value
+
+
+def _validate_solver(fe: FreeEnergy, raw: dict) -> tuple[SolverOptions, dict[str, float]]:
+    names = SolverOptions.field_names()
+    kwargs = {}
+    init: dict[str, float] = {}
+    for key, value in raw.items():
+        field_name = f"solver.{key}"
+        if key == "init":
+            ops = {p.name: p for p in fe.order_parameters}
+            for name, v in _mapping(value, field_name).items():
+                if name not in ops:
+                    raise ConfigError(
+                        f"solver.init.{name}",
+                        f"not an order parameter{_suggest(name, ops)} (order parameters: {', '.join(ops)})",
+                    )
+                x = _number(v, f"solver.init.{name}")
+                if not ops[name].contains(x):
+                    raise ConfigError(
+                        f"solver.init.{name}", f"{x:g} is outside the domain {ops[name].domain_text()} of {name}"
+                    )
+                init[name] = x
+            continue
+        if key not in names:
+            raise ConfigError(
+                field_name,
+                f"unknown solver setting{_suggest(key, names + ['init'])} (known: {', '.join(names + ['init'])})",
+            )
+        if key == "method":
+            if value not in METHODS:
+                raise ConfigError(field_name, f"'{value}' is not one of {', '.join(METHODS)}{_suggest(value, METHODS)}")
+            kwargs[key] = value
+        elif key in ("max_iter", "anderson_memory", "quad_order", "max_quad_order"):
+            n = _number(value, field_name, integer=True)
+            if n < 1:
+                raise ConfigError(field_name, f"must be at least 1, got {n}")
+            kwargs[key] = n
+        else:
+            x = _number(value, field_name)
+            if key == "damping" and not 0 < x <= 1:
+                raise ConfigError(field_name, f"must be in (0, 1], got {x:g}")
+            if key in ("tol", "quad_tol") and not x > 0:
+                raise ConfigError(field_name, f"must be positive, got {x:g}")
+            kwargs[key] = x
+    opts = SolverOptions(**kwargs)
+    if opts.max_quad_order < opts.quad_order:
+        raise ConfigError("solver.max_quad_order", f"{opts.max_quad_order} is below quad_order={opts.quad_order}")
+    return opts, init
+
+
+def _axis_values(fe: FreeEnergy, name: str, spec, field_name: str) -> np.ndarray:
+    control = next(c for c in fe.controls if c.name == name)
+    if isinstance(spec, list):
+        spec = {"values": spec}
+    spec = _mapping(spec, field_name)
+    if "values" in spec:
+        extra = set(spec) - {"values"}
+        if extra:
+            raise ConfigError(f"{field_name}.{sorted(extra)[0]}", "an axis has either 'values' or start/stop/num")
+        if not isinstance(spec["values"], list) or not spec["values"]:
+            raise ConfigError(f"{field_name}.values", "expected a non-empty list of numbers")
+        values = [_number(v, f"{field_name}.values[{i}]") for i, v in enumerate(spec["values"])]
+    else:
+        allowed = ("start", "stop", "num", "spacing")
+        for key in spec:
+            if key not in allowed:
+                raise ConfigError(
+                    f"{field_name}.{key}",
+                    f"unknown key{_suggest(key, allowed)} (an axis has start, stop, num[, spacing] or values)",
+                )
+        for key in ("start", "stop", "num"):
+            if key not in spec:
+                raise ConfigError(f"{field_name}.{key}", "missing")
+        start = _number(spec["start"], f"{field_name}.start")
+        stop = _number(spec["stop"], f"{field_name}.stop")
+        num = _number(spec["num"], f"{field_name}.num", integer=True)
+        if num < 1:
+            raise ConfigError(f"{field_name}.num", f"must be at least 1, got {num}")
+        spacing = spec.get("spacing", "linear")
+        if spacing not in ("linear", "log"):
+            raise ConfigError(f"{field_name}.spacing", f"'{spacing}' is not one of linear, log")
+        if spacing == "log":
+            if start <= 0 or stop <= 0:
+                raise ConfigError(f"{field_name}.start", "log spacing needs positive start and stop")
+            values = list(np.geomspace(start, stop, num))
+        else:
+            values = list(np.linspace(start, stop, num))
+    for i, v in enumerate(values):
+        _check_control(control, v, f"{field_name}" + (f".values[{i}]" if "values" in spec else ""))
+    return np.array(values, dtype=float)
+
+
+def _validate_sweep(fe: FreeEnergy, raw: dict) -> SweepSpec:
+    controls = fe.control_names
+    axes = []
+    for key, spec in raw.items():
+        if key in SWEEP_RESERVED:
+            continue
+        if key not in controls:
+            raise ConfigError(
+                f"sweep.{key}", f"not a control parameter{_suggest(key, controls)} (sweepable: {', '.join(controls)})"
+            )
+        axes.append(SweepAxis(key, _axis_values(fe, key, spec, f"sweep.{key}")))
+    if not axes:
+        raise ConfigError("sweep", "no axis: give at least one control parameter to sweep")
+    chain = raw.get("chain", axes[-1].name)
+    if chain not in [a.name for a in axes]:
+        raise ConfigError("sweep.chain", f"'{chain}' is not a sweep axis ({', '.join(a.name for a in axes)})")
+    direction = raw.get("direction", "forward")
+    if direction not in DIRECTIONS:
+        raise ConfigError("sweep.direction", f"'{direction}' is not one of {', '.join(DIRECTIONS)}")
+    return SweepSpec(axes, chain, direction)
+
+
+def _sweep_resolved(sweep: SweepSpec) -> dict:
+    out: dict = {a.name: {"values": [float(v) for v in a.values]} for a in sweep.axes}
+    out["chain"] = sweep.chain
+    out["direction"] = sweep.direction
+    return out
+
+
+def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[TransitionRequest]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError("transitions", "expected a list of {kind, parameter, bracket}")
+    out = []
+    for i, item in enumerate(raw):
+        f = f"transitions[{i}]"
+        item = _mapping(item, f)
+        allowed = ("kind", "parameter", "bracket", "tol", "scan")
+        for key in item:
+            if key not in allowed:
+                raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
+        if "kind" not in item:
+            raise ConfigError(f"{f}.kind", "missing")
+        reason = kind_available(fe, item["kind"])
+        if reason is not None:
+            raise ConfigError(f"{f}.kind", reason)
+        parameter = item.get("parameter")
+        if parameter not in fe.control_names:
+            raise ConfigError(
+                f"{f}.parameter", f"{parameter!r} is not a control parameter (one of {', '.join(fe.control_names)})"
+            )
+        control = next(c for c in fe.controls if c.name == parameter)
+        if "bracket" in item:
+            b = item["bracket"]
+            if not isinstance(b, list) or len(b) != 2:
+                raise ConfigError(f"{f}.bracket", "expected [lower, upper]")
+            lo, hi = (_number(x, f"{f}.bracket") for x in b)
+            if not lo < hi:
+                raise ConfigError(f"{f}.bracket", f"lower {lo:g} is not below upper {hi:g}")
+            for x in (lo, hi):
+                _check_control(control, x, f"{f}.bracket")
+        elif sweep is not None and sweep.axis(parameter) is not None:
+            values = sweep.axis(parameter).values
+            lo, hi = float(values.min()), float(values.max())
+        else:
+            raise ConfigError(f"{f}.bracket", f"required: {parameter} is not swept, so there is no range to search")
+        tol = _number(item.get("tol", 1e-9), f"{f}.tol")
+        if tol <= 0:
+            raise ConfigError(f"{f}.tol", "must be positive")
+        scan = _number(item.get("scan", 41), f"{f}.scan", integer=True)
+        if scan < 2:
+            raise ConfigError(f"{f}.scan", "must be at least 2")
+        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan))
+    return out

@@ -1,0 +1,251 @@
+"""Figures from results tables (matplotlib, PDF).
+
+- a sweep table: the chosen columns against the chain parameter, one panel
+  per column, one line per value of the other axes. Points that did not
+  converge are *not* drawn as values: the line is broken there and a red x
+  on the axis marks each one; points beyond the capacity (no solution) are
+  grey ticks. Transitions located along the sweep are dashed vertical lines
+  labelled with their value.
+- a transitions table: each transition line (e.g. alpha_c(kappa), the AT
+  line) against the swept parameter, a phase diagram. Where a transition was
+  bracketed but could not be refined, a red x marks the failure.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.transforms import blended_transform_factory  # noqa: E402
+
+from ..errors import ReplicaError  # noqa: E402
+from .store import STATUS_COLUMNS, read_table, sidecar_path  # noqa: E402
+
+SYMBOLS = {"alpha": r"\alpha", "kappa": r"\kappa", "q": "q", "q_hat": r"\hat q", "beta": r"\beta", "m": "m"}
+TRANSITION_NAMES = {
+    "capacity": "capacity (q → 1)",
+    "entropy_zero": "entropy = 0",
+    "at_instability": "AT instability",
+}
+COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _label(name: str, labels: dict) -> str:
+    return labels.get(name, f"${SYMBOLS[name]}$" if name in SYMBOLS else name.replace("_", " "))
+
+
+def _sym(name: str) -> str:
+    return f"${SYMBOLS[name]}$" if name in SYMBOLS else name
+
+
+def plot_file(csv_path: str | Path, pdf_path: str | Path | None = None, spec: dict | None = None) -> Path:
+    """Draw the figure of a results CSV (its sidecar says which kind); returns the PDF path."""
+    csv_path = Path(csv_path)
+    if not csv_path.exists():
+        raise ReplicaError(str(csv_path), "no such results file")
+    side = sidecar_path(csv_path)
+    if not side.exists():
+        raise ReplicaError(str(side), "missing sidecar: plot needs the JSON written next to the CSV by replica")
+    sidecar = json.loads(side.read_text())
+    columns, rows = read_table(csv_path)
+    spec = dict(spec or sidecar.get("config", {}).get("plot") or {})
+    pdf_path = Path(pdf_path) if pdf_path else csv_path.with_suffix(".pdf")
+    if sidecar.get("kind") == "transitions":
+        fig = _transition_figure(columns, rows, sidecar, spec)
+    else:
+        fig = _sweep_figure(columns, rows, sidecar, spec)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(pdf_path, bbox_inches="tight")
+    plt.close(fig)
+    return pdf_path
+
+
+def _title(sidecar: dict, spec: dict) -> str:
+    if spec.get("title"):
+        return spec["title"]
+    cfg = sidecar.get("config", {})
+    opts = cfg.get("options", {})
+    shown = ", ".join(f"{k}={v}" for k, v in opts.items() if isinstance(v, (str, int, float)))
+    return f"{sidecar.get('model', '')}" + (f" ({shown})" if shown else "")
+
+
+def _series(rows: list[dict], keys: list[str]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(k) for k in keys), []).append(row)
+    return groups
+
+
+def _series_label(keys: list[str], values: tuple) -> str:
+    return ", ".join(f"{_sym(k)} = {v:g}" for k, v in zip(keys, values, strict=False)) if keys else ""
+
+
+def _sweep_figure(columns, rows, sidecar, spec):
+    labels = sidecar.get("labels", {})
+    axes_names = sidecar.get("axes", [])
+    x = spec.get("x") or sidecar.get("chain_axis") or axes_names[-1]
+    if x not in columns:
+        raise ReplicaError("plot.x", f"'{x}' is not a column of the table")
+    ys = (
+        spec.get("y")
+        or [c for c in columns if c not in axes_names and c not in STATUS_COLUMNS and not c.startswith("dphi_d")][:3]
+    )
+    if isinstance(ys, str):
+        ys = [ys]
+    for y in ys:
+        if y not in columns:
+            raise ReplicaError("plot.y", f"'{y}' is not a column of the table (columns: {', '.join(columns)})")
+    others = [a for a in axes_names if a != x]
+    groups = _series(rows, others)
+    fig, panels = plt.subplots(len(ys), 1, figsize=(6.0, 2.4 * len(ys) + 0.6), sharex=True, squeeze=False)
+    panels = panels[:, 0]
+    marked = {"failed": False, "beyond": False}
+    for p, y in zip(panels, ys, strict=False):
+        for i, (key, group) in enumerate(groups.items()):
+            group = sorted(group, key=lambda r: r[x])
+            xs = np.array([r[x] for r in group], dtype=float)
+            vals = np.array([r[y] if r["converged"] and r.get(y) is not None else np.nan for r in group], dtype=float)
+            color = COLORS[i % len(COLORS)]
+            p.plot(xs, vals, "-", color=color, lw=1.4, label=_series_label(others, key) or None)
+            _mark_failures(p, group, x, marked)
+        if y in ("entropy", "replicon", "phi") or (
+            np.nanmin(_column(rows, y), initial=np.inf) < 0 < np.nanmax(_column(rows, y), initial=-np.inf)
+        ):
+            p.axhline(0.0, color="0.6", lw=0.8, ls=":")
+        p.set_ylabel(_label(y, labels))
+        p.grid(alpha=0.25)
+    if spec.get("logx"):
+        panels[-1].set_xscale("log")
+    keys = list(groups)
+    for t in sidecar.get("transitions", []):
+        if not (t.get("found") and t.get("parameter") == x and t.get("value") is not None):
+            continue
+        key = tuple(t.get("params", {}).get(k) for k in others)
+        color = COLORS[keys.index(key) % len(COLORS)] if key in keys and len(keys) > 1 else "k"
+        for p in panels:
+            p.axvline(t["value"], color=color, ls="--", lw=0.9)
+        name = TRANSITION_NAMES.get(t["kind"], t["kind"])
+        panels[0].text(
+            t["value"],
+            0.97,
+            f"{name}: {_sym(x)} = {t['value']:.6g} ",
+            rotation=90,
+            ha="right",
+            va="top",
+            fontsize=6.5,
+            color=color,
+            transform=blended_transform_factory(panels[0].transData, panels[0].transAxes),
+        )
+    panels[-1].set_xlabel(_label(x, labels))
+    handles = _legend_handles(panels[0], marked)
+    if handles:
+        panels[0].legend(handles=handles, fontsize=7, loc="lower left")
+    panels[0].set_title(_title(sidecar, spec), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _column(rows, name):
+    return np.array([r[name] if r.get("converged") and r.get(name) is not None else np.nan for r in rows], dtype=float)
+
+
+def _mark_failures(ax, group, x, marked):
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    failed = [r[x] for r in group if not r["converged"] and not str(r.get("status") or "").startswith("beyond")]
+    beyond = [r[x] for r in group if not r["converged"] and str(r.get("status") or "").startswith("beyond")]
+    if failed:
+        ax.plot(failed, [0.03] * len(failed), "x", color="red", ms=5, transform=trans, clip_on=False)
+        marked["failed"] = True
+    if beyond:
+        ax.plot(beyond, [0.03] * len(beyond), "|", color="0.6", ms=4, mew=0.6, transform=trans, clip_on=False)
+        marked["beyond"] = True
+
+
+def _legend_handles(ax, marked):
+    handles = [h for h in ax.get_legend_handles_labels()[0]]
+    if marked["failed"]:
+        handles.append(Line2D([], [], marker="x", color="red", ls="", label="not converged (no value)"))
+    if marked["beyond"]:
+        handles.append(Line2D([], [], marker="|", color="0.55", ls="", label="beyond capacity (no solution)"))
+    return handles
+
+
+def _scan_failed(message) -> bool:
+    """True for 'no sign change ... N failed' with N > 0 (the scan ended in failures)."""
+    text = str(message or "")
+    if not text.startswith("no sign change"):
+        return False
+    return any(
+        part.strip().split(" ")[0] not in ("0", "") for part in text.split(",") if part.strip().endswith("failed")
+    )
+
+
+def _transition_figure(columns, rows, sidecar, spec):
+    labels = sidecar.get("labels", {})
+    grid = sidecar.get("axes", [])
+    kinds = []
+    for r in rows:
+        key = (r["kind"], r["parameter"])
+        if key not in kinds:
+            kinds.append(key)
+    x = spec.get("x") or next((a for a in grid if all(a != k[1] for k in kinds)), grid[0] if grid else None)
+    if x is None:
+        raise ReplicaError("plot", "a transitions table needs a swept axis to draw lines against")
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    failed_any = unresolved_any = False
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, (kind, parameter) in enumerate(kinds):
+        group = sorted((r for r in rows if r["kind"] == kind and r["parameter"] == parameter), key=lambda r: r[x])
+        xs = np.array([r[x] for r in group], dtype=float)
+        ys = np.array([r["value"] if r["found"] and r["value"] is not None else np.nan for r in group], dtype=float)
+        ax.plot(
+            xs,
+            ys,
+            "-",
+            marker=".",
+            ms=3,
+            lw=1.4,
+            color=COLORS[i % len(COLORS)],
+            label=f"{TRANSITION_NAMES.get(kind, kind)}: {_sym(parameter)}",
+        )
+        failed = [r[x] for r in group if not r["found"] and "did not converge" in str(r.get("message") or "")]
+        if failed:
+            failed_any = True
+            ax.plot(failed, [0.03] * len(failed), "x", color="red", ms=5, transform=trans, clip_on=False)
+        unresolved = [r[x] for r in group if not r["found"] and _scan_failed(r.get("message"))]
+        if unresolved:
+            unresolved_any = True
+            ax.plot(
+                unresolved, [0.03] * len(unresolved), "o", mfc="none", color="0.5", ms=3, transform=trans, clip_on=False
+            )
+    ax.set_xlabel(_label(x, labels))
+    params = sorted({k[1] for k in kinds})
+    ax.set_ylabel(", ".join(_label(p, labels) for p in params))
+    if spec.get("logy"):
+        ax.set_yscale("log")
+    handles = ax.get_legend_handles_labels()[0]
+    if failed_any:
+        handles.append(Line2D([], [], marker="x", color="red", ls="", label="refinement did not converge"))
+    if unresolved_any:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                mfc="none",
+                color="0.5",
+                ls="",
+                label="no sign change before the solver failed (near q = 1)",
+            )
+        )
+    ax.legend(handles=handles, fontsize=8)
+    ax.grid(alpha=0.25)
+    ax.set_title(_title(sidecar, spec), fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,237 @@
+"""Many points: sweeps as continuation chains, and transition lines.
+
+A sweep is the grid of its axes; the ``chain`` axis (by default the last one
+listed) is walked as a continuation chain for every combination of the other
+axes. Each chain starts cold from the model's (or the config's) initial
+guess. Rows are tidy: controls, order parameters, observables, status.
+
+Transitions whose parameter is the chain axis are located along every chain
+after the sweep: the sign change seen in the table gives the bracket, which
+brentq refines. ``transition_lines`` locates each transition of a config
+over the grid of the *other* swept axes (e.g. alpha_c(kappa)).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..compile import CompiledProblem, compile_free_energy
+from ..config import RunConfig
+from ..solve import Solution, Transition, TransitionRequest, locate, result_observable_names, solve_chain
+from ..solve.transitions import KINDS, capacity_skip
+from .store import STATUS_COLUMNS, Journal, now, provenance, write_results
+
+ProgressFn = Callable[[dict], None]
+
+
+@dataclass
+class Table:
+    """A results table and its sidecar."""
+
+    columns: list[str]
+    rows: list[dict]
+    sidecar: dict = field(default_factory=dict)
+
+    def write(self, path) -> None:
+        write_results(path, self.columns, self.rows, self.sidecar)
+
+
+def sweep_columns(cfg: RunConfig, problem: CompiledProblem) -> list[str]:
+    fe = cfg.free_energy
+    cols = list(fe.control_names) + list(fe.order_parameter_names)
+    cols += [n for n in result_observable_names(problem) if n not in cols]
+    return cols + list(STATUS_COLUMNS)
+
+
+def solution_row(params: dict, sol: Solution | None, skipped: str | None) -> dict:
+    row = dict(params)
+    if sol is None:
+        row.update(
+            converged=False,
+            residual=None,
+            iterations=0,
+            quad_order=None,
+            quad_error=None,
+            wall_time=0.0,
+            status=skipped,
+        )
+        return row
+    row.update(sol.values)
+    row.update(
+        converged=sol.converged,
+        residual=sol.residual if math.isfinite(sol.residual) else None,
+        iterations=sol.iterations,
+        quad_order=sol.quad_order,
+        quad_error=sol.quad_error if math.isfinite(sol.quad_error) else None,
+        wall_time=sol.wall_time,
+        status=sol.status,
+    )
+    return row
+
+
+def chains(cfg: RunConfig) -> Iterator[tuple[dict, np.ndarray]]:
+    """(fixed params, chain values) for every chain of the sweep grid."""
+    sweep = cfg.sweep
+    others = [a for a in sweep.axes if a.name != sweep.chain]
+    values = sweep.axis(sweep.chain).values
+    if sweep.direction == "backward":
+        values = values[::-1]
+    for combo in itertools.product(*(a.values for a in others)):
+        base = dict(cfg.params)
+        base.update({a.name: float(v) for a, v in zip(others, combo, strict=False)})
+        yield base, values
+
+
+def base_sidecar(cfg: RunConfig, kind: str) -> dict:
+    return {
+        "kind": kind,
+        "model": cfg.model,
+        "config": cfg.resolved,
+        "config_hash": cfg.hash(),
+        "source": cfg.source,
+        "labels": dict(cfg.free_energy.labels),
+        **provenance(),
+        "started": now(),
+    }
+
+
+def run_sweep(cfg: RunConfig, output: str | None = None, progress: ProgressFn | None = None) -> Table:
+    """Solve every point of the sweep grid; write ``output`` (+ sidecar) if given.
+
+    Finished points go to a journal as they come; if the sweep is interrupted
+    (KeyboardInterrupt, which the CLI also raises on SIGTERM) the table of
+    finished points is written, marked incomplete, and the interrupt re-raised.
+    """
+    if cfg.sweep is None:
+        raise ValueError("the config has no sweep")
+    t0 = time.perf_counter()
+    problem = compile_free_energy(cfg.free_energy).warm_up()
+    t_compile = time.perf_counter() - t0
+    columns = sweep_columns(cfg, problem)
+    sidecar = base_sidecar(cfg, "sweep")
+    sidecar.update(columns=columns, chain_axis=cfg.sweep.chain, axes=cfg.sweep.names, points=cfg.sweep.size)
+    rows: list[dict] = []
+    journal = Journal(output) if output else None
+    skip = capacity_skip(problem)
+    interrupted = False
+    t_solve = time.perf_counter()
+    try:
+        for base, values in chains(cfg):
+            for params, sol, why in solve_chain(
+                problem, base, cfg.sweep.chain, values, cfg.solver, theta0=cfg.theta0(), skip=skip
+            ):
+                row = solution_row(params, sol, why)
+                rows.append(row)
+                if journal:
+                    journal.append(row)
+                if progress:
+                    progress(row)
+    except KeyboardInterrupt:
+        interrupted = True
+    solve_time = time.perf_counter() - t_solve
+    transitions: list[dict] = []
+    if not interrupted:
+        transitions = [t.to_dict() for t in transitions_along_chains(cfg, problem, rows)]
+    times = [r["wall_time"] for r in rows if r.get("wall_time")]
+    sidecar.update(
+        finished=now(),
+        complete=not interrupted,
+        converged=sum(1 for r in rows if r["converged"]),
+        failed=sum(1 for r in rows if not r["converged"]),
+        transitions=transitions,
+        timings={
+            "compile_s": t_compile,
+            "solve_s": solve_time,
+            "per_point_mean_s": float(np.mean(times)) if times else None,
+            "per_point_max_s": float(np.max(times)) if times else None,
+            "point_wall_times_s": times,
+        },
+    )
+    table = Table(columns, rows, sidecar)
+    if output:
+        table.write(output)
+        journal.close(remove=not interrupted)
+    if interrupted:
+        raise KeyboardInterrupt
+    return table
+
+
+def transitions_along_chains(cfg: RunConfig, problem: CompiledProblem, rows: list[dict]) -> list[Transition]:
+    """Locate the config's transitions in the chain parameter, along every chain."""
+    out = []
+    chain = cfg.sweep.chain
+    fixed = [a.name for a in cfg.sweep.axes if a.name != chain]
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[n] for n in fixed), []).append(row)
+    for request in cfg.transitions:
+        if request.parameter != chain:
+            continue
+        kind = KINDS[request.kind]
+        for key, group in groups.items():
+            group = sorted(group, key=lambda r: r[chain])
+            params = dict(cfg.params)
+            params.update(dict(zip(fixed, key, strict=False)))
+            found = _sign_change(group, chain, kind.observable) if kind.observable else None
+            if found is not None:  # bracketed by the sweep itself: refine between the two points
+                request_here = TransitionRequest(request.kind, chain, found, request.tol, 2)
+            else:  # not bracketed by the sweep: scan the requested bracket
+                request_here = request
+            out.append(locate(problem, request_here, params, cfg.solver))
+    return out
+
+
+def _sign_change(rows: list[dict], x: str, y: str) -> tuple[float, float] | None:
+    prev = None
+    for row in rows:
+        value = row.get(y)
+        if not row["converged"] or value is None:
+            prev = None
+            continue
+        if prev is not None and np.sign(value) != np.sign(prev[1]):
+            return (prev[0], row[x])
+        prev = (row[x], value)
+    return None
+
+
+TRANSITION_COLUMNS = ("kind", "parameter", "value", "tolerance", "found", "message")
+
+
+def transition_lines(cfg: RunConfig, progress: ProgressFn | None = None) -> Table:
+    """Locate every transition of the config, over the grid of the other swept axes."""
+    t0 = time.perf_counter()
+    problem = compile_free_energy(cfg.free_energy).warm_up()
+    t_compile = time.perf_counter() - t0
+    axes = cfg.sweep.axes if cfg.sweep else []
+    rows: list[dict] = []
+    results: list[Transition] = []
+    for request in cfg.transitions:
+        grid_axes = [a for a in axes if a.name != request.parameter]
+        for combo in itertools.product(*(a.values for a in grid_axes)):
+            params = dict(cfg.params)
+            params.update({a.name: float(v) for a, v in zip(grid_axes, combo, strict=False)})
+            t = locate(problem, request, params, cfg.solver)
+            results.append(t)
+            row = {a.name: params[a.name] for a in grid_axes}
+            row.update({k: v for k, v in t.to_dict().items() if k in TRANSITION_COLUMNS})
+            rows.append(row)
+            if progress:
+                progress(row)
+    grid_names = [a.name for a in axes]
+    columns = grid_names + list(TRANSITION_COLUMNS)
+    sidecar = base_sidecar(cfg, "transitions")
+    sidecar.update(
+        columns=columns,
+        axes=grid_names,
+        transitions=[t.to_dict() for t in results],
+        finished=now(),
+        complete=True,
+        timings={"compile_s": t_compile, "total_s": time.perf_counter() - t0},
+    )
+    return Table(columns, rows, sidecar)

@@ -1,0 +1,19 @@
+"""One point: saddle-point solvers, stability, continuation, transitions."""
+
+from .continuation import solve_chain
+from .point import METHODS, Solution, SolverOptions, result_observable_names, solve_point
+from .transitions import KINDS, Transition, TransitionRequest, kind_available, locate
+
+__all__ = [
+    "KINDS",
+    "METHODS",
+    "Solution",
+    "SolverOptions",
+    "Transition",
+    "TransitionRequest",
+    "kind_available",
+    "locate",
+    "result_observable_names",
+    "solve_chain",
+    "solve_point",
+]

@@ -1,0 +1,228 @@
+"""One saddle point: method dispatch, quadrature check, stability, honest status.
+
+``solve_point`` runs the requested method at the starting quadrature order,
+then checks the quadrature: at the solution, phi, every observable and the
+saddle-point residual are evaluated again with twice as many nodes. If they
+move by more than ``quad_tol`` the order is doubled and the point re-solved
+(warm), up to ``max_quad_order``. The point is a result (``converged``) only
+if the residual is below ``tol`` *and* the quadrature check passed;
+otherwise its values are withheld and the reason is in ``status``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from ..compile import CompiledProblem
+from .methods import Domain, Iteration, anderson, fixed_point, newton
+
+METHODS = ("hybrid", "newton", "fixed_point", "anderson")
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Settings of the point solver (the ``solver`` section of a config)."""
+
+    method: str = "hybrid"
+    tol: float = 1e-10
+    max_iter: int = 2000
+    damping: float = 0.5
+    anderson_memory: int = 5
+    quad_order: int = 64
+    max_quad_order: int = 4096
+    quad_tol: float = 1e-8
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+@dataclass
+class Solution:
+    """The result of one point. Values are None unless ``converged``."""
+
+    order_parameters: dict[str, float | None]
+    observables: dict[str, float | None]
+    converged: bool
+    residual: float
+    iterations: int
+    method: str
+    status: str
+    quad_order: int
+    quad_error: float
+    stability: dict = field(default_factory=dict)
+    wall_time: float = 0.0
+    theta: np.ndarray | None = None  # last iterate, for continuation only; never reported
+
+    @property
+    def values(self) -> dict[str, float | None]:
+        """Order parameters then observables (order parameters win on a name clash)."""
+        out = dict(self.observables)
+        out.update(self.order_parameters)
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "order_parameters": self.order_parameters,
+            "observables": self.observables,
+            "converged": self.converged,
+            "residual": _json_float(self.residual),
+            "iterations": self.iterations,
+            "method": self.method,
+            "status": self.status,
+            "quad_order": self.quad_order,
+            "quad_error": _json_float(self.quad_error),
+            "stability": self.stability,
+            "wall_time": self.wall_time,
+        }
+
+
+def _json_float(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _run_method(problem: CompiledProblem, opts: SolverOptions, theta0, params, quad, warm: bool) -> Iteration:
+    domain = Domain(problem.free_energy.order_parameters)
+
+    def fmap(t):
+        return problem.fixed_map(t, params, quad)
+
+    def system(t):
+        return problem.system(t, params, quad)
+
+    def residual_fn(t):
+        return problem.residual(t, params, quad)
+
+    common = dict(tol=opts.tol, max_iter=opts.max_iter)
+    has_fp = problem.has_fixed_point
+    if opts.method == "newton":
+        return newton(system, residual_fn, theta0, domain, **common)
+    if opts.method in ("fixed_point", "anderson") and not has_fp:
+        return Iteration(
+            np.asarray(theta0, float), math.inf, 0, False, f"{opts.method}: the model has no fixed-point form"
+        )
+    if opts.method == "fixed_point":
+        return fixed_point(fmap, theta0, domain, damping=opts.damping, **common)
+    if opts.method == "anderson":
+        return anderson(fmap, theta0, domain, damping=opts.damping, memory=opts.anderson_memory, **common)
+
+    # hybrid: Newton from a warm start; otherwise fixed point to get close,
+    # then Newton; Anderson as the fallback. Iterations are summed.
+    total = 0
+    stages = []
+    if warm:
+        it = newton(system, residual_fn, theta0, domain, tol=opts.tol, max_iter=30)
+        total += it.iterations
+        stages.append("newton")
+        if it.converged:
+            return Iteration(it.theta, it.residual, total, True, "+".join(stages))
+    start = np.asarray(theta0, float)
+    if has_fp:
+        it = fixed_point(fmap, start, domain, damping=opts.damping, stop_at=1e-4, **common)
+        total += it.iterations
+        stages.append("fixed_point")
+        if it.converged:
+            return Iteration(it.theta, it.residual, total, True, "+".join(stages))
+        if np.isfinite(it.residual):
+            start = it.theta
+    it = newton(system, residual_fn, start, domain, **common)
+    total += it.iterations
+    stages.append("newton")
+    if it.converged or not has_fp:
+        return Iteration(
+            it.theta, it.residual, total, it.converged, "+".join(stages) + ("" if it.converged else f" ({it.status})")
+        )
+    it = anderson(fmap, np.asarray(theta0, float), domain, damping=opts.damping, memory=opts.anderson_memory, **common)
+    total += it.iterations
+    stages.append("anderson")
+    status = "+".join(stages) + ("" if it.converged else f" ({it.status})")
+    return Iteration(it.theta, it.residual, total, it.converged, status)
+
+
+def solve_point(
+    problem: CompiledProblem,
+    params: dict[str, float],
+    opts: SolverOptions,
+    theta0=None,
+    warm: bool = False,
+    quad_order: int | None = None,
+) -> Solution:
+    """Solve the saddle point at ``params``, from ``theta0`` (model init if None).
+
+    ``quad_order`` starts the quadrature at more nodes than ``opts.quad_order``
+    (a continuation chain passes its previous point's order on).
+    """
+    t_start = time.perf_counter()
+    fe = problem.free_energy
+    if theta0 is None:
+        theta0 = np.array([p.init for p in fe.order_parameters], dtype=float)
+    order = min(max(opts.quad_order, quad_order or 0), opts.max_quad_order)
+    iterations = 0
+    theta = np.asarray(theta0, dtype=float)
+    quad_error = math.inf
+    while True:
+        quad = problem.quadrature(order)
+        it = _run_method(problem, opts, theta, params, quad, warm)
+        iterations += it.iterations
+        theta = it.theta
+        if not it.converged:
+            status = it.status
+            break
+        fine = problem.quadrature(2 * order)
+        coarse_values = problem.values(theta, params, quad)
+        fine_values = problem.values(theta, params, fine)
+        diffs = [abs(float(fine_values[k]) - float(coarse_values[k])) for k in coarse_values]
+        diffs.append(float(np.max(np.abs(problem.residual(theta, params, fine)))))
+        quad_error = max(diffs) if all(np.isfinite(diffs)) else math.inf
+        if quad_error <= opts.quad_tol:
+            status = f"converged ({it.status})"
+            break
+        if 2 * order > opts.max_quad_order:
+            it.converged = False
+            status = (
+                f"quadrature: results move by {quad_error:.2e} > quad_tol={opts.quad_tol:g} "
+                f"between {order} and {2 * order} nodes (max_quad_order={opts.max_quad_order})"
+            )
+            break
+        order *= 2
+        warm = True
+
+    names = fe.order_parameter_names
+    if it.converged:
+        values = {k: float(v) for k, v in problem.values(theta, params, quad).items()}
+        hess = problem.hessian(theta, params, quad)
+        eig = np.linalg.eigvalsh(0.5 * (hess + hess.T)) if np.all(np.isfinite(hess)) else [math.nan] * len(names)
+        stability = {"hessian_eigenvalues": [float(x) for x in eig]}
+        if "replicon" in values:
+            stability["replicon"] = values["replicon"]
+        observables = {k: values[k] for k in result_observable_names(problem)}
+        order_parameters = {n: float(x) for n, x in zip(names, theta, strict=False)}
+        # an observable that is an order parameter (e.g. q) keeps that value
+        observables = {k: order_parameters.get(k, v) for k, v in observables.items()}
+    else:
+        stability = {}
+        order_parameters = {n: None for n in names}
+        observables = {k: None for k in result_observable_names(problem)}
+    return Solution(
+        order_parameters=order_parameters,
+        observables=observables,
+        converged=it.converged,
+        residual=it.residual,
+        iterations=iterations,
+        method=opts.method,
+        status=status,
+        quad_order=order,
+        quad_error=quad_error,
+        stability=stability,
+        wall_time=time.perf_counter() - t_start,
+        theta=theta,
+    )
+
+
+def result_observable_names(problem: CompiledProblem) -> list[str]:
+    """Names of the observables a Solution of this problem reports, in order."""
+    return [n for n in problem.value_names if n != "phi"]

@@ -1,0 +1,23 @@
+"""The symbolic language of free energies (sympy); no numerics here."""
+
+from .free_energy import BoundLimit, ControlParameter, FreeEnergy, OrderParameter
+from .functions import H, Mills, gaussian_density, log2cosh, logH
+from .gauss import GaussAvg, average_variables, derivative, simplify_averages
+from .parse import parse_expression
+
+__all__ = [
+    "BoundLimit",
+    "ControlParameter",
+    "FreeEnergy",
+    "GaussAvg",
+    "H",
+    "Mills",
+    "OrderParameter",
+    "average_variables",
+    "derivative",
+    "gaussian_density",
+    "log2cosh",
+    "logH",
+    "parse_expression",
+    "simplify_averages",
+]

@@ -1,0 +1,244 @@
+"""The FreeEnergy object: phi(order parameters; control parameters) and what follows.
+
+A model declares phi in the symbolic language, its order parameters (with
+domains and initial guesses), its control parameters and named observables.
+Everything the solver needs is derived here, once:
+
+- the stationarity equations  d phi / d theta_i = 0;
+- where an equation is linear in one variable once the Gaussian averages are
+  held fixed, the conventional fixed-point form theta_j = F_j(theta)
+  (e.g. q = E_z[tanh^2(sqrt(q_hat) z)] from d phi / d q_hat = 0);
+- the system G(theta) = 0 that the solvers drive to zero: theta - F(theta) if
+  every variable has a fixed-point form, else the gradient; its Jacobian;
+- the Hessian of phi (stability in the order-parameter space), the partial
+  derivatives of phi in the control parameters (the envelope theorem:
+  d phi / d alpha along a solution equals its partial at fixed theta), and the
+  coefficients of phi ~ C / eps as an order parameter reaches its bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from .gauss import GaussAvg, derivative
+from .limits import bound_coefficient
+
+
+@dataclass(frozen=True)
+class OrderParameter:
+    """A variational parameter of phi, with its domain and a starting value.
+
+    The domain is the interval (lower, upper); an end is included when its
+    ``*_closed`` flag is set (e.g. q in [0, 1)).
+    """
+
+    name: str
+    init: float
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_closed: bool = False
+    upper_closed: bool = False
+    description: str = ""
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.name, real=True)
+
+    def contains(self, value: float) -> bool:
+        lo_ok = value >= self.lower if self.lower_closed else value > self.lower
+        hi_ok = value <= self.upper if self.upper_closed else value < self.upper
+        return bool(lo_ok and hi_ok)
+
+    def domain_text(self) -> str:
+        lo = "[" if self.lower_closed else "("
+        hi = "]" if self.upper_closed else ")"
+        return f"{lo}{_fmt(self.lower)}, {_fmt(self.upper)}{hi}"
+
+
+@dataclass(frozen=True)
+class ControlParameter:
+    """An external parameter (alpha, kappa, ...) with its allowed range (closed)."""
+
+    name: str
+    default: float | None = None
+    lower: float = -math.inf
+    upper: float = math.inf
+    description: str = ""
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.name, real=True)
+
+    def contains(self, value: float) -> bool:
+        return bool(self.lower <= value <= self.upper)
+
+    def domain_text(self) -> str:
+        return f"[{_fmt(self.lower)}, {_fmt(self.upper)}]"
+
+
+@dataclass(frozen=True)
+class BoundLimit:
+    """A transition where an order parameter reaches a bound (q -> 1: capacity)."""
+
+    order_parameter: str
+    bound: float
+    description: str = ""
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:g}"
+
+
+@dataclass
+class FreeEnergy:
+    """phi(theta; c) with its order parameters theta and control parameters c.
+
+    ``observables`` maps names to expressions in theta and c; ``replicon`` is
+    the de Almeida-Thouless eigenvalue of the ansatz where the model declares
+    one (RS is stable while it is positive); ``bound_limits`` names the
+    transitions of kind 'order parameter reaches its bound'.
+    """
+
+    name: str
+    phi: sp.Expr
+    order_parameters: list[OrderParameter]
+    controls: list[ControlParameter]
+    observables: dict[str, sp.Expr] = field(default_factory=dict)
+    replicon: sp.Expr | None = None
+    bound_limits: dict[str, BoundLimit] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    # symbols ---------------------------------------------------------------
+    @property
+    def theta(self) -> list[sp.Symbol]:
+        return [p.symbol for p in self.order_parameters]
+
+    @property
+    def control_symbols(self) -> list[sp.Symbol]:
+        return [c.symbol for c in self.controls]
+
+    @property
+    def order_parameter_names(self) -> list[str]:
+        return [p.name for p in self.order_parameters]
+
+    @property
+    def control_names(self) -> list[str]:
+        return [c.name for c in self.controls]
+
+    def key(self) -> str:
+        """A hash of the symbolic content (for caches)."""
+        parts = [
+            sp.srepr(self.phi),
+            repr(self.order_parameters),
+            repr(self.controls),
+            repr(sorted((k, sp.srepr(v)) for k, v in self.observables.items())),
+            sp.srepr(self.replicon) if self.replicon is not None else "",
+            repr(sorted(self.bound_limits.items())),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    # derivations -------------------------------------------------------------
+    @cached_property
+    def gradient(self) -> list[sp.Expr]:
+        """Stationarity equations d phi / d theta_i."""
+        return [derivative(self.phi, t) for t in self.theta]
+
+    @cached_property
+    def fixed_point(self) -> dict[str, sp.Expr] | None:
+        """theta_j = F_j(theta) for every j, or None if no complete set exists.
+
+        Equation i may give variable j when, with the Gaussian averages held
+        fixed, it is linear in theta_j. The assignment of equations to
+        variables is a perfect matching; conjugate pairings (i != j) are
+        preferred, as in the usual q <- q_hat, q_hat <- q iterations.
+        """
+        theta = self.theta
+        candidates: dict[tuple[int, int], sp.Expr] = {}
+        for i, eq in enumerate(self.gradient):
+            for j, var in enumerate(theta):
+                sol = _solve_linear_outside_averages(eq, var)
+                if sol is not None:
+                    candidates[(i, j)] = sol
+        n = len(theta)
+        perms = sorted(itertools.permutations(range(n)), key=lambda p: sum(i == j for i, j in enumerate(p)))
+        for perm in perms:
+            if all((i, j) in candidates for i, j in enumerate(perm)):
+                return {theta[j].name: candidates[(i, j)] for i, j in enumerate(perm)}
+        return None
+
+    @cached_property
+    def equations(self) -> list[sp.Expr]:
+        """G(theta) = 0 at the saddle point: theta - F(theta), else the gradient."""
+        fp = self.fixed_point
+        if fp is None:
+            return list(self.gradient)
+        return [t - fp[t.name] for t in self.theta]
+
+    @property
+    def equations_kind(self) -> str:
+        return "fixed_point" if self.fixed_point is not None else "gradient"
+
+    @cached_property
+    def jacobian(self) -> list[list[sp.Expr]]:
+        """dG_i / d theta_j."""
+        if self.fixed_point is None:
+            return self.hessian
+        fp = self.fixed_point
+        return [
+            [sp.Integer(i == j) - derivative(fp[ti.name], tj) for j, tj in enumerate(self.theta)]
+            for i, ti in enumerate(self.theta)
+        ]
+
+    @cached_property
+    def hessian(self) -> list[list[sp.Expr]]:
+        """d^2 phi / d theta_i d theta_j (symmetric; computed once per pair)."""
+        n = len(self.theta)
+        rows: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i, n):
+                rows[i][j] = rows[j][i] = derivative(self.gradient[i], self.theta[j])
+        return rows
+
+    @cached_property
+    def control_partials(self) -> dict[str, sp.Expr]:
+        """d phi / d c at fixed theta, for every control parameter c."""
+        return {c.name: derivative(self.phi, c.symbol) for c in self.controls}
+
+    def bound_coefficient(self, kind: str) -> sp.Expr:
+        """C(c) in phi ~ C / eps as the order parameter of ``kind`` reaches its bound."""
+        limit = self.bound_limits[kind]
+        symbol = sp.Symbol(limit.order_parameter, real=True)
+        return bound_coefficient(self.phi, symbol, limit.bound)
+
+    def average_count(self) -> int:
+        return len(self.phi.atoms(GaussAvg))
+
+
+def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | None:
+    """var = F if eq = 0 is linear in the occurrences of var outside averages."""
+    avgs = sorted(eq.atoms(GaussAvg), key=sp.default_sort_key)
+    dummies = [sp.Dummy() for _ in avgs]
+    opaque = eq.xreplace(dict(zip(avgs, dummies, strict=False)))
+    if var not in opaque.free_symbols:
+        return None
+    numerator = sp.numer(sp.together(opaque))
+    try:
+        poly = sp.Poly(sp.expand(numerator), var)
+    except sp.PolynomialError:
+        return None
+    if poly.degree() != 1:
+        return None
+    c1, c0 = poly.coeff_monomial(var), poly.coeff_monomial(1)
+    if c1.has(var) or c0.has(var) or c1 == 0:
+        return None
+    sol = sp.factor(-c0 / c1)
+    return sol.xreplace(dict(zip(dummies, avgs, strict=False)))

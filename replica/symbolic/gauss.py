@@ -1,0 +1,243 @@
+"""The Gaussian average node and the algebra of Gaussian integrals.
+
+``GaussAvg(f, z)`` is the unevaluated integral  int Dz f(z),  with
+Dz = exp(-z^2/2) dz / sqrt(2 pi). It differentiates under the integral sign,
+nests (``GaussAvg(log(GaussAvg(..., z1)), z0)`` for one step of RSB) and
+prints as E_z[...] (text) or an integral (LaTeX).
+
+Two identities make derived equations short and well conditioned:
+
+- Gaussian integration by parts (Stein's lemma):  int Dz z f(z) = int Dz f'(z).
+  Applied to the explicit factors z that the chain rule produces when a
+  derivative hits sqrt(q) z, it turns  d/dq int Dz F(sqrt(q) z)  into the
+  familiar  (1/2) int Dz F''(sqrt(q) z)  and removes the 1/sqrt(q) factors
+  that are singular at q = 0.
+- Linearity: constants come out, sums split, so each average holds one
+  z-dependent product and the saddle-point equations read as in the papers.
+
+``gaussian_closed_form`` evaluates an average whose integrand is a polynomial
+in z, possibly times a Heaviside step of a linear function of z, in terms of
+erf and exp (used for the q -> 1 capacity limit, where quadrature of a kink
+would be inaccurate).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.pretty.stringpict import prettyForm
+
+
+class GaussAvg(sp.Expr):
+    """int Dz integrand(z): an unevaluated average over a standard normal z."""
+
+    is_commutative = True
+
+    def __new__(cls, integrand, variable):
+        integrand = sp.sympify(integrand)
+        if not isinstance(variable, sp.Symbol):
+            raise TypeError("the variable of a Gaussian average must be a Symbol")
+        return sp.Expr.__new__(cls, integrand, variable)
+
+    @property
+    def integrand(self) -> sp.Expr:
+        return self.args[0]
+
+    @property
+    def variable(self) -> sp.Symbol:
+        return self.args[1]
+
+    @property
+    def free_symbols(self):
+        return self.integrand.free_symbols - {self.variable}
+
+    def _eval_is_real(self):
+        return self.integrand.is_real
+
+    def _eval_derivative(self, s):
+        # Leibniz: the measure does not depend on any parameter.
+        return GaussAvg(sp.diff(self.integrand, s), self.variable)
+
+    def _eval_subs(self, old, new):
+        if old == self.variable:
+            return self
+        return None
+
+    # printing ------------------------------------------------------------
+    def _sympystr(self, printer):
+        return f"E_{printer._print(self.variable)}[{printer._print(self.integrand)}]"
+
+    def _latex(self, printer, exp=None):
+        z = printer._print(self.variable)
+        s = rf"\int \mathcal{{D}}{z}\, \left[{printer._print(self.integrand)}\right]"
+        return s if exp is None else rf"\left({s}\right)^{{{exp}}}"
+
+    def _pretty(self, printer):
+        body = printer._print(self.integrand)
+        body = prettyForm(*body.parens("[", "]"))
+        return prettyForm(*body.left(f"E_{self.variable.name}"))
+
+
+def average_variables(expr: sp.Expr) -> list[sp.Symbol]:
+    """Integration variables of the averages in ``expr``, outermost first."""
+    seen: list[sp.Symbol] = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, GaussAvg) and node.variable not in seen:
+            seen.append(node.variable)
+    return seen
+
+
+def _argument_sums(expr: sp.Expr) -> set[sp.Expr]:
+    """Sums that occur inside the arguments of functions in ``expr``."""
+    sums: set[sp.Expr] = set()
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Function, GaussAvg)):
+            for arg in node.args:
+                sums.update(n for n in sp.preorder_traversal(arg) if isinstance(n, sp.Add))
+    return sums
+
+
+def _expand_products(expr: sp.Expr, keep: set[sp.Expr] = frozenset()) -> sp.Expr:
+    """Distribute products over sums without entering function arguments.
+
+    Function applications, averages and the sums in ``keep`` are atoms.
+    """
+    atoms = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Function, GaussAvg)) or node in keep:
+            atoms.setdefault(node, sp.Dummy())
+    masked = expr.xreplace(atoms)
+    expanded = sp.expand_mul(masked)
+    return expanded.xreplace({d: node for node, d in atoms.items()})
+
+
+def _linear_split(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
+    """Split int Dz sum_i c_i f_i(z) into sum_i c_i int Dz f_i(z)."""
+    integrand = _expand_products(integrand)
+    groups: dict[sp.Expr, list[sp.Expr]] = {}
+    constant = []
+    for term in sp.Add.make_args(integrand):
+        c, f = term.as_independent(z, as_Add=False)
+        if f == 1:
+            constant.append(c)
+        else:
+            groups.setdefault(f, []).append(c)
+    out = sp.Add(*constant)
+    for f, cs in groups.items():
+        out += sp.Add(*cs) * GaussAvg(f, z)
+    return out
+
+
+def _stein(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
+    """Replace every bare factor z in the integrand by d/dz of its cofactor.
+
+    Linear forms that are arguments of functions, such as (kappa - sqrt(q) z),
+    stay whole: only the factors of z produced by the chain rule are moved.
+    """
+    keep = {s for s in _argument_sums(integrand) if s.has(z)}
+    expanded = _expand_products(integrand, keep)
+    terms = []
+    for term in sp.Add.make_args(expanded):
+        if z in sp.Mul.make_args(term):
+            terms.append(sp.diff(term / z, z))
+        else:
+            terms.append(term)
+    return sp.Add(*terms)
+
+
+def simplify_averages(expr: sp.Expr) -> sp.Expr:
+    """Canonical form of an expression with Gaussian averages.
+
+    Innermost averages first: Stein's lemma on bare factors of z, then
+    linearity (constants out, sums split). The value is unchanged.
+    """
+
+    def rule(node: GaussAvg) -> sp.Expr:
+        z = node.variable
+        inner = simplify_averages(node.integrand)
+        return _linear_split(_stein(inner, z), z)
+
+    if not expr.has(GaussAvg):
+        return expr
+    out = expr.replace(lambda e: isinstance(e, GaussAvg), rule)
+    return collect_averages(out)
+
+
+def collect_averages(expr: sp.Expr) -> sp.Expr:
+    """Group terms by their product of averages and simplify each coefficient.
+
+    Equal averages written with different coefficients (e.g. E[R u] from two
+    chain-rule terms) cancel here.
+    """
+    groups: dict[sp.Expr, list[sp.Expr]] = {}
+    for term in sp.Add.make_args(_expand_products(expr)):
+        avgs = [f for f in sp.Mul.make_args(term) if f.has(GaussAvg)]
+        key = sp.Mul(*avgs)
+        groups.setdefault(key, []).append(term / key)
+    out = sp.S.Zero
+    for key, coeffs in groups.items():
+        c = sp.factor(sp.cancel(sp.together(sp.Add(*coeffs))))
+        out += c * key
+    return out
+
+
+def derivative(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """d expr / d symbol, with averages put in canonical form."""
+    return simplify_averages(sp.diff(expr, symbol))
+
+
+# ---------------------------------------------------------------------------
+# closed forms
+
+
+def _normal_moment_integral(poly: sp.Poly, lower, upper) -> sp.Expr:
+    """int_lower^upper Dz P(z) for a polynomial P, in erf/exp form."""
+    z = poly.gen
+    density = sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
+    result = sp.integrate(poly.as_expr() * density, (z, lower, upper))
+    if result.has(sp.Integral):
+        raise ValueError(f"sympy could not integrate {poly.as_expr()}")
+    return sp.simplify(result)
+
+
+def gaussian_closed_form(avg: GaussAvg) -> sp.Expr:
+    """Evaluate int Dz f(z) exactly when f = P(z) or P(z) Heaviside(a + b z).
+
+    P is a polynomial in z whose coefficients may hold other symbols; b must
+    be a number (its sign decides the half-line). Raises ValueError otherwise.
+    """
+    z = avg.variable
+    f = sp.factor_terms(avg.integrand)
+    steps = [a for a in sp.Mul.make_args(f) if isinstance(a, sp.Heaviside)]
+    if len(steps) > 1:
+        raise ValueError(f"more than one step function in {f}")
+    lower, upper = -sp.oo, sp.oo
+    if steps:
+        step = steps[0]
+        f = f / step
+        arg = sp.expand(step.args[0])
+        if not arg.is_polynomial(z) or sp.degree(arg, z) != 1:
+            raise ValueError(f"step function of a non-linear argument: {step}")
+        b = arg.coeff(z, 1)
+        a = arg.coeff(z, 0)
+        if not b.is_number or b == 0:
+            raise ValueError(f"step function with a symbolic slope: {step}")
+        root = -a / b
+        if b > 0:
+            lower = root
+        else:
+            upper = root
+    if not f.is_polynomial(z):
+        raise ValueError(f"integrand is not polynomial in {z}: {f}")
+    return _normal_moment_integral(sp.Poly(sp.expand(f), z), lower, upper)
+
+
+def closed_form_averages(expr: sp.Expr) -> sp.Expr:
+    """Replace every average that has a closed form (see gaussian_closed_form)."""
+
+    def rule(node: GaussAvg) -> sp.Expr:
+        try:
+            return gaussian_closed_form(node)
+        except ValueError:
+            return node
+
+    return expr.replace(lambda e: isinstance(e, GaussAvg), rule)
