@@ -210,45 +210,54 @@ def solve(config: str, overrides: tuple[str, ...], as_json: bool):
 
 
 class _Progress:
-    """Click's progress bar on a terminal; a log line every ~10 % otherwise."""
+    """Click's progress bar on a terminal; otherwise a log line at most every few seconds."""
 
-    def __init__(self, total: int, label: str):
+    LOG_EVERY_S = 2.0
+
+    def __init__(self, total: int, label: str, failed_word: str = "failed"):
         self.total = total
+        self.label = label
+        self.failed_word = failed_word
         self.done = 0
         self.failed = 0
-        self.t0 = time.perf_counter()
-        self.tty = sys.stderr.isatty()
+        self.t0 = self.last = time.perf_counter()
         self.bar = None
-        if self.tty:
+        if sys.stderr.isatty():
             self.bar = click.progressbar(
                 length=total,
                 label=label,
                 file=sys.stderr,
                 show_pos=True,
                 show_eta=True,
-                item_show_func=lambda _: f"{self.failed} failed" if self.failed else None,
+                item_show_func=lambda _: f"{self.failed} {self.failed_word}" if self.failed else None,
             )
             self.bar.__enter__()
-        self.next_log = max(1, total // 10)
 
     def __call__(self, row: dict):
         self.done += 1
         self.failed += 0 if row.get("converged", row.get("found", True)) else 1
         if self.bar is not None:
             self.bar.update(1, row)
-        elif self.done >= self.next_log or self.done == self.total:
-            rate = self.done / max(time.perf_counter() - self.t0, 1e-9)
-            left = (self.total - self.done) / rate if rate > 0 else math.inf
-            click.echo(
-                f"[replica] {self.done}/{self.total} points, {self.failed} failed, "
-                f"{rate:.0f} points/s, about {left:.0f} s left",
-                err=True,
-            )
-            self.next_log = self.done + max(1, self.total // 10)
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.LOG_EVERY_S:
+            self.last = now
+            self._log(now)
+
+    def _log(self, now: float):
+        rate = self.done / max(now - self.t0, 1e-9)
+        left = (self.total - self.done) / rate if rate > 0 else math.inf
+        click.echo(
+            f"[replica] {self.label}: {self.done}/{self.total} points, {self.failed} {self.failed_word}, "
+            f"{rate:.1f} points/s, about {left:.0f} s left",
+            err=True,
+        )
 
     def close(self):
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+        elif self.last > self.t0:  # there were log lines: end with the final count
+            self._log(time.perf_counter())
 
 
 def _output(cfg, output: str | None) -> str:
@@ -306,10 +315,9 @@ def _do_transitions(cfg, path: str | None):
             if a.name != req.parameter:
                 n *= len(a.values)
         total += n
-    progress = _Progress(total, "transitions") if total > 1 else None
+    progress = _Progress(total, "transitions", failed_word="not found")
     table = transition_lines(cfg, progress=progress)
-    if progress:
-        progress.close()
+    progress.close()
     if path:
         table.write(path)
     return table

@@ -13,7 +13,8 @@ Two identities make derived equations short and well conditioned:
   familiar  (1/2) int Dz F''(sqrt(q) z)  and removes the 1/sqrt(q) factors
   that are singular at q = 0.
 - Linearity: constants come out, sums split, so each average holds one
-  z-dependent product and the saddle-point equations read as in the papers.
+  z-dependent product and the saddle-point equations read as in the papers;
+  polynomial averages become Gaussian moments, E[z^n] = (n - 1)!!.
 
 ``gaussian_closed_form`` evaluates an average whose integrand is a polynomial
 in z, possibly times a Heaviside step of a linear function of z, in terms of
@@ -123,8 +124,14 @@ def _linear_split(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
             groups.setdefault(f, []).append(c)
     out = sp.Add(*constant)
     for f, cs in groups.items():
-        out += sp.Add(*cs) * GaussAvg(f, z)
+        out += sp.Add(*cs) * (_moment(f, z) if f.is_polynomial(z) else GaussAvg(f, z))
     return out
+
+
+def _moment(poly: sp.Expr, z: sp.Symbol) -> sp.Expr:
+    """E_z[P(z)] for a polynomial P: E[z^n] = (n - 1)!! for even n, 0 for odd n."""
+    p = sp.Poly(poly, z)
+    return sp.Add(*(c * (sp.factorial2(n - 1) if n % 2 == 0 else 0) for (n,), c in p.terms()))
 
 
 def _stein(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
