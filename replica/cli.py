@@ -7,12 +7,14 @@ Exit status: 0 success; 1 the computation ran but a point did not converge
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import signal
 import sys
 import time
+from pathlib import Path
 
 import click
 import sympy as sp
@@ -46,11 +48,18 @@ def _load(config: str, overrides: tuple[str, ...]):
     return load_config(config, list(overrides))
 
 
+@contextlib.contextmanager
 def _sigterm_as_interrupt():
+    """Within the block, SIGTERM (a batch scheduler's stop) acts like Ctrl-C."""
+
     def handler(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fmt(x) -> str:
@@ -280,7 +289,10 @@ def _do_sweep(cfg, path: str):
         table = run_sweep(cfg, path, progress=progress)
     except KeyboardInterrupt:
         progress.close()
-        click.echo(f"interrupted: {progress.done} finished points kept in {path} (marked incomplete)", err=True)
+        if Path(path).exists():
+            click.echo(f"interrupted: {progress.done} finished points kept in {path} (marked incomplete)", err=True)
+        else:
+            click.echo("interrupted before the sweep started: nothing written", err=True)
         sys.exit(130)
     progress.close()
     ok = table.sidecar["converged"]
@@ -332,8 +344,8 @@ def sweep(config: str, overrides: tuple[str, ...], output: str | None):
     """Solve every point of the config's sweep grid, as continuation chains."""
     cfg = _load(config, overrides)
     path = _output(cfg, output)
-    _sigterm_as_interrupt()
-    _do_sweep(cfg, path)
+    with _sigterm_as_interrupt():
+        _do_sweep(cfg, path)
 
 
 @main.command()
@@ -385,12 +397,12 @@ def run(config: str, overrides: tuple[str, ...], output: str | None):
     cfg = _load(config, overrides)
     path = _output(cfg, output)
     swept = set(cfg.sweep.names) if cfg.sweep else set()
-    _sigterm_as_interrupt()
-    if cfg.transitions and any(t.parameter not in swept for t in cfg.transitions):
-        table = _do_transitions(cfg, path)
-        click.echo(f"wrote {path} ({len(table.rows)} transition points)")
-    else:
-        _do_sweep(cfg, path)
+    with _sigterm_as_interrupt():
+        if cfg.transitions and any(t.parameter not in swept for t in cfg.transitions):
+            table = _do_transitions(cfg, path)
+            click.echo(f"wrote {path} ({len(table.rows)} transition points)")
+        else:
+            _do_sweep(cfg, path)
     click.echo(f"wrote {plot_file(path)}")
 
 

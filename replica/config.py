@@ -189,6 +189,8 @@ def validate(data: dict) -> RunConfig:
     if "model" not in data or data["model"] is None:
         raise ConfigError("model", f"missing (known models: {', '.join(MODELS)})")
     model = data["model"]
+    if not isinstance(model, str):
+        raise ConfigError("model", f"expected a model name, got {model!r} (known: {', '.join(MODELS)})")
     if model not in MODELS:
         raise ConfigError("model", f"unknown model '{model}'{_suggest(model, MODELS)} (known: {', '.join(MODELS)})")
     info = MODELS[model]

@@ -13,8 +13,10 @@ class ReplicaError(Exception):
     """An error in what the user asked for; printed as one line."""
 
     def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
+        # one line, whatever the quoted input holds (a YAML block scalar, a multi-line expression)
+        self.field = _one_line(str(field))
+        self.reason = _one_line(str(reason))
+        field, reason = self.field, self.reason
         super().__init__(f"{field}: {reason}" if field else reason)
 
 
@@ -28,3 +30,8 @@ class ExpressionError(ConfigError):
 
 class ModelError(ReplicaError):
     """A model cannot provide what was asked (e.g. a transition it does not define)."""
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks shown as ' / ' (trailing ones dropped)."""
+    return " / ".join(part.strip() for part in text.strip().splitlines()) if "\n" in text or "\r" in text else text

@@ -148,6 +148,11 @@ def custom(options: dict, params: dict) -> FreeEnergy:
         if name not in symbols or name in params:
             raise ConfigError("options.capacity.order_parameter", f"{name!r} is not an order parameter of the model")
         bound = _number(cap.get("bound", 1), "options.capacity.bound")
+        op = next(p for p in order_parameters if p.name == name)
+        if bound not in (op.lower, op.upper) or math.isinf(bound):
+            raise ConfigError(
+                "options.capacity.bound", f"{bound:g} is not a finite end of the domain {op.domain_text()} of {name}"
+            )
         bound_limits["capacity"] = BoundLimit(name, bound, "order parameter reaches its bound")
 
     labels = {str(k): str(v) for k, v in _mapping(options.get("labels"), "options.labels").items()}

@@ -107,18 +107,28 @@ def _json_default(obj):
 
 
 class Journal:
-    """Append-only record of finished points, one JSON object per line."""
+    """Append-only record of finished points, one JSON object per line.
+
+    ``count`` is the number of rows committed (written and flushed). On close,
+    anything after the last committed row (a line cut by an interrupt) is cut.
+    """
 
     def __init__(self, csv_path: str | Path):
         self.path = Path(str(csv_path) + ".journal")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "a")
+        self._committed = self._fh.tell()
+        self.count = 0
 
     def append(self, row: dict) -> None:
-        self._fh.write(json.dumps(row, default=_json_default) + "\n")
+        line = json.dumps(row, default=_json_default) + "\n"
+        self._fh.write(line)
         self._fh.flush()
+        self._committed = self._fh.tell()
+        self.count += 1
 
     def close(self, remove: bool) -> None:
+        self._fh.truncate(self._committed)
         self._fh.close()
         if remove and self.path.exists():
             self.path.unlink()

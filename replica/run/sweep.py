@@ -120,6 +120,7 @@ def run_sweep(cfg: RunConfig, output: str | None = None, progress: ProgressFn | 
     journal = Journal(output) if output else None
     skip = capacity_skip(problem)
     interrupted = False
+    pending: dict | None = None
     t_solve = time.perf_counter()
     try:
         for base, values in chains(cfg):
@@ -127,13 +128,17 @@ def run_sweep(cfg: RunConfig, output: str | None = None, progress: ProgressFn | 
                 problem, base, cfg.sweep.chain, values, cfg.solver, theta0=cfg.theta0(), skip=skip
             ):
                 row = solution_row(params, sol, why)
-                rows.append(row)
+                pending = row
                 if journal:
                     journal.append(row)
+                rows.append(row)
+                pending = None
                 if progress:
                     progress(row)
     except KeyboardInterrupt:
         interrupted = True
+        if journal and pending is not None and journal.count > len(rows):
+            rows.append(pending)  # journaled just before the interrupt: keep table and journal in step
     solve_time = time.perf_counter() - t_solve
     transitions: list[dict] = []
     if not interrupted:
@@ -179,24 +184,30 @@ def transitions_along_chains(cfg: RunConfig, problem: CompiledProblem, rows: lis
             params = dict(cfg.params)
             params.update(dict(zip(fixed, key, strict=False)))
             found = _sign_change(group, chain, kind.observable) if kind.observable else None
-            if found is not None:  # bracketed by the sweep itself: refine between the two points
-                request_here = TransitionRequest(request.kind, chain, found, request.tol, 2)
-            else:  # not bracketed by the sweep: scan the requested bracket
-                request_here = request
-            out.append(locate(problem, request_here, params, cfg.solver))
+            if found is None:  # not bracketed by the sweep: scan the requested bracket
+                out.append(locate(problem, request, params, cfg.solver))
+                continue
+            # bracketed by the sweep itself: refine between the two rows, from their solutions
+            left, right = found
+            bracket = (left[chain], right[chain])
+            theta0 = np.array([left[n] for n in cfg.free_energy.order_parameter_names], dtype=float)
+            order = max(left["quad_order"], right["quad_order"])
+            request_here = TransitionRequest(request.kind, chain, bracket, request.tol, 2)
+            out.append(locate(problem, request_here, params, cfg.solver, theta0=theta0, quad_order=order))
     return out
 
 
-def _sign_change(rows: list[dict], x: str, y: str) -> tuple[float, float] | None:
+def _sign_change(rows: list[dict], x: str, y: str) -> tuple[dict, dict] | None:
+    """The first two consecutive converged rows (sorted in ``x``) where ``y`` changes sign."""
     prev = None
     for row in rows:
         value = row.get(y)
         if not row["converged"] or value is None:
             prev = None
             continue
-        if prev is not None and np.sign(value) != np.sign(prev[1]):
-            return (prev[0], row[x])
-        prev = (row[x], value)
+        if prev is not None and np.sign(value) != np.sign(prev.get(y)):
+            return prev, row
+        prev = row
     return None
 
 

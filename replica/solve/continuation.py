@@ -40,17 +40,19 @@ def solve_chain(
     opts: SolverOptions,
     theta0: np.ndarray | None = None,
     skip: Callable[[dict[str, float]], str | None] | None = None,
+    quad_order: int | None = None,
 ) -> Iterator[tuple[dict[str, float], Solution | None, str | None]]:
     """Yield (params, solution, skipped_reason) along ``values`` of ``parameter``.
 
     ``skip(params)`` may return a reason to not solve a point (e.g. beyond the
     capacity, where no solution exists); such points yield (params, None, reason)
-    and break the predictor history.
+    and break the predictor history. ``quad_order`` is the quadrature order of
+    the first point (known from an earlier solution at a neighbouring point).
     """
     domain = Domain(problem.free_energy.order_parameters)
     history: list[tuple[float, np.ndarray]] = []
     last = theta0
-    order = None  # the quadrature order carries along the chain with the solution
+    order = quad_order  # the quadrature order carries along the chain with the solution
     for x in values:
         params = dict(base_params)
         params[parameter] = float(x)

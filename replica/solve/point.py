@@ -1,9 +1,10 @@
 """One saddle point: method dispatch, quadrature check, stability, honest status.
 
 ``solve_point`` runs the requested method at the starting quadrature order,
-then checks the quadrature: at the solution, phi, every observable and the
-saddle-point residual are evaluated again with twice as many nodes. If they
-move by more than ``quad_tol`` the order is doubled and the point re-solved
+then checks the quadrature: at the solution, phi and every observable are
+evaluated again with twice as many nodes, and the order parameters are moved
+by one Newton step of the equations at twice as many nodes. If any of them
+moves by more than ``quad_tol`` the order is doubled and the point re-solved
 (warm), up to ``max_quad_order``. The point is a result (``converged``) only
 if the residual is below ``tol`` *and* the quadrature check passed;
 otherwise its values are withheld and the reason is in ``status``.
@@ -162,7 +163,7 @@ def solve_point(
         theta0 = np.array([p.init for p in fe.order_parameters], dtype=float)
     order = min(max(opts.quad_order, quad_order or 0), opts.max_quad_order)
     iterations = 0
-    theta = np.asarray(theta0, dtype=float)
+    theta = start = np.asarray(theta0, dtype=float)
     quad_error = math.inf
     while True:
         quad = problem.quadrature(order)
@@ -171,12 +172,16 @@ def solve_point(
         theta = it.theta
         if not it.converged:
             status = it.status
+            if 4 * order <= opts.max_quad_order and not _resolved(problem, theta, params, quad, opts.quad_tol):
+                order *= 4  # the rule does not resolve the integrands where the iteration went: more nodes
+                theta = start
+                continue
             break
         fine = problem.quadrature(2 * order)
         coarse_values = problem.values(theta, params, quad)
         fine_values = problem.values(theta, params, fine)
         diffs = [abs(float(fine_values[k]) - float(coarse_values[k])) for k in coarse_values]
-        diffs.append(float(np.max(np.abs(problem.residual(theta, params, fine)))))
+        diffs.append(_order_parameter_shift(problem, theta, params, quad, fine))
         quad_error = max(diffs) if all(np.isfinite(diffs)) else math.inf
         if quad_error <= opts.quad_tol:
             status = f"converged ({it.status})"
@@ -221,6 +226,36 @@ def solve_point(
         wall_time=time.perf_counter() - t_start,
         theta=theta,
     )
+
+
+def _resolved(problem: CompiledProblem, theta: np.ndarray, params, quad, quad_tol: float) -> bool:
+    """Whether the residual at ``theta`` is the same (within ``quad_tol``) at twice the nodes."""
+    fine = problem.quadrature(2 * quad.order)
+    coarse_g = np.asarray(problem.residual(theta, params, quad), dtype=float)
+    fine_g = np.asarray(problem.residual(theta, params, fine), dtype=float)
+    diff = np.abs(fine_g - coarse_g)
+    return bool(np.all(np.isfinite(diff)) and np.max(diff) <= quad_tol)
+
+
+def _order_parameter_shift(problem: CompiledProblem, theta: np.ndarray, params, coarse, fine) -> float:
+    """max |delta theta|: how far the root moves from n to 2n quadrature nodes.
+
+    To first order, delta = -J_2n^-1 (G_2n - G_n)(theta): bounding it bounds
+    the quadrature error of the order parameters themselves, not only of the
+    residual (an ill-conditioned J amplifies the latter). Where J is not
+    finite (a square-root branch point at the solution) |G_2n - G_n| is used.
+    """
+    g, jac = problem.system(theta, params, fine)
+    g = np.asarray(g, dtype=float) - np.asarray(problem.residual(theta, params, coarse), dtype=float)
+    if not np.all(np.isfinite(g)):
+        return math.inf
+    if not np.all(np.isfinite(jac)):  # e.g. sqrt(q) at q = 0: bound by the change of the residual itself
+        return float(np.max(np.abs(g)))
+    try:
+        step = np.linalg.solve(np.asarray(jac, dtype=float), g)
+    except np.linalg.LinAlgError:
+        return math.inf
+    return float(np.max(np.abs(step)))
 
 
 def result_observable_names(problem: CompiledProblem) -> list[str]:

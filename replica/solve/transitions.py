@@ -167,8 +167,14 @@ def locate(
     request: TransitionRequest,
     params: dict[str, float],
     opts: SolverOptions,
+    theta0: np.ndarray | None = None,
+    quad_order: int | None = None,
 ) -> Transition:
-    """Locate one transition at fixed ``params`` (the requested parameter varies)."""
+    """Locate one transition at fixed ``params`` (the requested parameter varies).
+
+    ``theta0`` and ``quad_order`` start the scan from a known solution near
+    the lower end of the bracket (e.g. a sweep's row) instead of cold.
+    """
     reason = kind_available(problem.free_energy, request.kind)
     if reason is not None:
         raise ModelError(f"transitions: {request.kind}", reason)
@@ -190,10 +196,11 @@ def locate(
 
     xs = _scan_points(problem, request, params, xs)
     skip = capacity_skip(problem)
-    prev: tuple[float, float, np.ndarray] | None = None
+    prev: tuple[float, float, np.ndarray, int] | None = None
     converged = failed = skipped = 0
     last_ok = None
-    for p, sol, _why in solve_chain(problem, params, request.parameter, xs, opts, skip=skip):
+    chain = solve_chain(problem, params, request.parameter, xs, opts, theta0=theta0, skip=skip, quad_order=quad_order)
+    for p, sol, _why in chain:
         x = p[request.parameter]
         if sol is None:
             skipped += 1
@@ -208,8 +215,8 @@ def locate(
         last_ok = x
         f = _indicator(kind, sol)
         if prev is not None and np.isfinite(f) and np.sign(f) != np.sign(prev[1]):
-            return _refine(problem, request, kind, params, prev, (x, f, sol.theta), opts, result)
-        prev = (x, f, sol.theta)
+            return _refine(problem, request, kind, params, prev, (x, f, sol.theta, sol.quad_order), opts, result)
+        prev = (x, f, sol.theta, sol.quad_order)
     extent = f"[{lo:g}, {last_ok:g}]" if last_ok is not None else f"[{lo:g}, {hi:g}]"
     result.message = (
         f"no sign change of {kind.observable} on {extent}: {converged} points converged, "
@@ -219,8 +226,13 @@ def locate(
 
 
 def _refine(problem, request, kind, params, left, right, opts, result) -> Transition:
-    """brentq between two converged points with indicators of opposite sign."""
-    (a, fa, ta), (b, _fb, tb) = left, right
+    """brentq between two converged points with indicators of opposite sign.
+
+    Every evaluation starts from the nearer known solution and at the larger
+    of the two ends' quadrature orders (the check may still raise it).
+    """
+    (a, fa, ta, order_a), (b, _fb, tb, order_b) = left, right
+    order = max(order_a, order_b)
     state = {"theta": ta, "x": a}
 
     def g(x: float) -> float:
@@ -229,7 +241,7 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
         start = ta if abs(x - a) <= abs(x - b) else tb
         if abs(x - state["x"]) < abs(x - (a if start is ta else b)):
             start = state["theta"]
-        sol = solve_point(problem, p, opts, theta0=start, warm=True)
+        sol = solve_point(problem, p, opts, theta0=start, warm=True, quad_order=order)
         result.evaluations += 1
         if not sol.converged:
             where = f"{request.parameter}={x:.12g}"

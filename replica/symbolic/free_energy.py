@@ -79,7 +79,9 @@ class ControlParameter:
         return bool(self.lower <= value <= self.upper)
 
     def domain_text(self) -> str:
-        return f"[{_fmt(self.lower)}, {_fmt(self.upper)}]"
+        lo = "(" if math.isinf(self.lower) else "["
+        hi = ")" if math.isinf(self.upper) else "]"
+        return f"{lo}{_fmt(self.lower)}, {_fmt(self.upper)}{hi}"
 
 
 @dataclass(frozen=True)

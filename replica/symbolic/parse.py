@@ -21,6 +21,7 @@ The language:
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Mapping
 
 import sympy as sp
@@ -77,6 +78,8 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Expr], field: str) -> s
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
+        if exc.offset and (exc.lineno or 1) > 1:
+            col = f" at line {exc.lineno}, column {exc.offset}"
         raise ExpressionError(field, f"malformed expression{col}: {exc.msg}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError(field, "expression too deeply nested") from None
@@ -95,14 +98,16 @@ class _Builder:
         self.field = field
 
     def fail(self, node: ast.AST, reason: str):
-        col = getattr(node, "col_offset", None)
-        where = f" (column {col + 1})" if col is not None else ""
+        col, line = getattr(node, "col_offset", None), getattr(node, "lineno", 1)
+        where = "" if col is None else f" (column {col + 1})" if line == 1 else f" (line {line}, column {col + 1})"
         raise ExpressionError(self.field, reason + where)
 
     def build(self, node: ast.AST, bound: tuple[str, ...]) -> sp.Expr:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 self.fail(node, f"only numbers are allowed as constants, not {node.value!r}")
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                self.fail(node, "a number too large to be a float (overflows to inf)")
             return sp.Integer(node.value) if isinstance(node.value, int) else sp.Float(node.value)
         if isinstance(node, ast.Name):
             return self.name(node, bound)

@@ -251,6 +251,9 @@ def test_parser_nests_averages():
         ("[x for x in (1, 2)]", "syntax not allowed"),
         ("q if alpha else kappa", "syntax not allowed"),
         ("q < 1", "syntax not allowed"),
+        ("q * 1e400", "overflows to inf"),
+        ("(q\n + q\n + q.imag)", "line 3"),
+        ("q +\n* 2", "malformed"),
     ],
 )
 def test_parser_refuses(text, fragment):

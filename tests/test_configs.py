@@ -1,0 +1,146 @@
+"""Every shipped config (configs/*.yaml) validates, names its figure's CSV, and runs at low resolution.
+
+The Makefile builds ``results/%.pdf`` from ``configs/%.yaml`` with ``replica run``, which writes to the
+config's ``output``: so ``output`` must be ``results/<stem>.csv``. The runs here shrink every
+``start/stop/num`` sweep axis to a few points (``values:`` axes are kept) and redirect the output into
+tmp_path; the shipped results/ are never touched.
+"""
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from replica.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+LOW = 5  # points per start/stop/num axis
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def gardner_capacity(kappa: float) -> float:
+    """Spherical perceptron: alpha_c(kappa) = 1 / int_{-kappa}^inf Dt (t + kappa)^2 (Gardner 1988)."""
+    from scipy.integrate import quad
+
+    integral, _ = quad(lambda t: math.exp(-t * t / 2) / math.sqrt(2 * math.pi) * (t + kappa) ** 2, -kappa, math.inf)
+    return 1.0 / integral
+
+
+def low_resolution(data: dict) -> tuple[list[str], dict[str, int]]:
+    """--set arguments that shrink the sweep, and the number of points per axis after it."""
+    sets, sizes = [], {}
+    for axis, spec in (data.get("sweep") or {}).items():
+        if axis in ("chain", "direction"):
+            continue
+        if isinstance(spec, list):
+            sizes[axis] = len(spec)
+        elif "values" in spec:
+            sizes[axis] = len(spec["values"])
+        else:
+            sets += ["--set", f"sweep.{axis}.num={LOW}"]
+            sizes[axis] = LOW
+    return sets, sizes
+
+
+def test_there_are_configs():
+    assert len(CONFIGS) >= 4
+    assert {p.stem for p in CONFIGS} >= {"binary_rs", "spherical_rs", "spherical_capacity", "custom_binary"}
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_config_validates_and_names_its_output(path):
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"ok: {path}: model ")
+    data = yaml.safe_load(path.read_text())
+    assert data.get("output") == f"results/{path.stem}.csv"
+
+
+@pytest.fixture(autouse=True)
+def _restore_sigterm():
+    import signal
+
+    handler = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, handler)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_config_runs_at_low_resolution(path, tmp_path):
+    data = yaml.safe_load(path.read_text())
+    sets, sizes = low_resolution(data)
+    results_dir = ROOT / "results"
+    before = {p.name: p.stat().st_mtime_ns for p in results_dir.iterdir()} if results_dir.exists() else {}
+
+    out = tmp_path / "x.csv"
+    result = invoke("run", path, *sets, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+
+    # CSV, JSON sidecar and PDF, all in tmp_path; nothing left behind, nothing written to results/
+    assert out.exists()
+    assert out.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.json", "x.pdf"]
+    after = {p.name: p.stat().st_mtime_ns for p in results_dir.iterdir()} if results_dir.exists() else {}
+    assert after == before
+
+    assert side["complete"] is True
+    assert side["model"] == data["model"]
+    assert len(side["config_hash"]) == 64
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+
+    swept = set(sizes)
+    if any(t["parameter"] not in swept for t in data.get("transitions") or []):
+        check_transition_table(data, sizes, side, rows)
+    else:
+        check_sweep_table(data, sizes, side, rows)
+
+
+def check_sweep_table(data, sizes, side, rows):
+    assert side["kind"] == "sweep"
+    assert len(rows) == math.prod(sizes.values())
+    grid = {tuple(float(r[a]) for a in sizes) for r in rows}
+    assert len(grid) == len(rows)  # every grid point once
+    spherical = data["model"] == "perceptron" and data["options"].get("weights") == "spherical"
+    for r in rows:
+        beyond = r["status"].startswith("beyond capacity")
+        # at low resolution every point either converges or is (correctly) beyond the capacity
+        assert r["converged"] == "true" or beyond, r
+        if r["converged"] == "true":
+            assert math.isfinite(float(r["entropy"])) and 0 <= float(r["q"]) < 1
+            assert float(r["residual"]) < 1e-8
+        else:
+            assert r["q"] == "" and r["entropy"] == ""
+        if spherical:
+            alpha, kappa = float(r["alpha"]), float(r.get("kappa") or data["params"].get("kappa", 0.0))
+            assert beyond == (alpha >= gardner_capacity(kappa)), r
+    # every transition the config asks for is attempted once per chain
+    chains = math.prod(n for a, n in sizes.items() if a != side["chain_axis"])
+    assert len(side["transitions"]) == len(data.get("transitions") or []) * chains
+
+
+def check_transition_table(data, sizes, side, rows):
+    assert side["kind"] == "transitions"
+    requests = data["transitions"]
+    others = {a: n for a, n in sizes.items() if a not in {t["parameter"] for t in requests}}
+    assert len(rows) == len(requests) * math.prod(others.values())
+    assert {r["kind"] for r in rows} == {t["kind"] for t in requests}
+    for r in rows:
+        if r["kind"] == "capacity":  # derived symbolically: found everywhere, equal to Gardner's formula
+            assert r["found"] == "true", r
+            kappa = float(r.get("kappa") or data["params"].get("kappa", 0.0))
+            assert float(r["value"]) == pytest.approx(gardner_capacity(kappa), abs=1e-6)
+        elif r["found"] == "true":
+            assert float(r["tolerance"]) > 0 and math.isfinite(float(r["value"]))
+        else:
+            assert r["value"] == "" and r["message"]
