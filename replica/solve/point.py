@@ -165,6 +165,7 @@ def solve_point(
     iterations = 0
     theta = start = np.asarray(theta0, dtype=float)
     quad_error = math.inf
+    coarse_values: dict = {}
     while True:
         quad = problem.quadrature(order)
         it = _run_method(problem, opts, theta, params, quad, warm)
@@ -198,7 +199,7 @@ def solve_point(
 
     names = fe.order_parameter_names
     if it.converged:
-        values = {k: float(v) for k, v in problem.values(theta, params, quad).items()}
+        values = {k: float(v) for k, v in coarse_values.items()}
         hess = problem.hessian(theta, params, quad)
         eig = np.linalg.eigvalsh(0.5 * (hess + hess.T)) if np.all(np.isfinite(hess)) else [math.nan] * len(names)
         stability = {"hessian_eigenvalues": [float(x) for x in eig]}

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..compile import CompiledProblem
 from ..errors import ModelError
@@ -119,6 +118,7 @@ def capacity_skip(problem: CompiledProblem) -> Callable[[dict[str, float]], str 
 
 def bound_root(problem: CompiledProblem, kind: str, params: dict[str, float], parameter: str, xs, tol: float):
     """First sign change of the bound coefficient C along ``xs``, refined by brentq."""
+    from scipy.optimize import brentq  # here, not at import: scipy.optimize costs every process start 0.15 s
 
     def coefficient(x: float) -> float:
         p = dict(params)
@@ -231,6 +231,8 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
     Every evaluation starts from the nearer known solution and at the larger
     of the two ends' quadrature orders (the check may still raise it).
     """
+    from scipy.optimize import brentq
+
     (a, fa, ta, order_a), (b, _fb, tb, order_b) = left, right
     order = max(order_a, order_b)
     state = {"theta": ta, "x": a}
