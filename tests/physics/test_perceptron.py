@@ -1,10 +1,10 @@
 """The perceptron Gardner volume, replica symmetric: reference values and identities.
 
-Sources of the reference values: ../shared/specs/perceptron.md §8 (values computed
-for the spec with an independent GH-201 solver) and the papers it cites:
+Sources of the reference values: the project's perceptron specification (values
+computed with an independent 201-node Gauss-Hermite solver) and the papers:
 Gardner 1988 (alpha_c(0) = 2), Krauth & Mezard 1989 (alpha_KM = 0.833).
 
-Two AT values of the spec are not reproduced; our values are checked here against
+Two AT values of the specification are not reproduced; our values are checked here against
 an independent adaptive-quadrature (scipy.integrate.quad) evaluation of the
 replicon, and the disagreement is recorded in the tests below.
 """
