@@ -100,8 +100,14 @@ def models(as_json: bool):
         if info.free_options:
             entry["definition_keys"] = list(info.free_options)
         else:
+            seen = []
             for combo in itertools.product(*info.options.values()):
                 options = dict(zip(info.options, combo, strict=False))
+                for key in info.inapplicable(options):
+                    del options[key]
+                if options in seen:
+                    continue
+                seen.append(options)
                 fe = info.build(options, {})
                 variants.append(
                     {

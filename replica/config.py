@@ -251,6 +251,10 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
                 f"options.{key}", f"'{value}' is not one of {', '.join(choices)}{_suggest(value, choices)}"
             )
         out[key] = value
+    for key, why in info.inapplicable(out).items():
+        if key in options:
+            raise ConfigError(f"options.{key}", why)
+        del out[key]
     return out
 
 

@@ -26,7 +26,8 @@ import scipy.special as sc
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from ..symbolic import FreeEnergy, GaussAvg, average_variables
+from ..symbolic import FreeEnergy, average_variables
+from ..symbolic.gauss import AVERAGES
 from .quadrature import Quadrature
 
 _SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
@@ -54,7 +55,22 @@ def _avg(f, w, axis):
     return np.add.reduce(f * w, axis=axis, keepdims=True)  # np.sum without its Python wrapper
 
 
-NAMESPACE = {"H": _H, "logH": _logH, "Mills": _Mills, "log2cosh": _log2cosh, "_avg": _avg}
+def _logavgexp(x, w, axis):
+    """ln sum_i w_i exp(x_i) along ``axis``, shifted by the maximum (no under/overflow)."""
+    y = x + np.log(w)
+    top = np.max(y, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return top + np.log(np.add.reduce(np.exp(y - top), axis=axis, keepdims=True))
+
+
+NAMESPACE = {
+    "H": _H,
+    "logH": _logH,
+    "Mills": _Mills,
+    "log2cosh": _log2cosh,
+    "_avg": _avg,
+    "_logavgexp": _logavgexp,
+}
 
 
 class _Printer(SciPyPrinter):
@@ -67,6 +83,10 @@ class _Printer(SciPyPrinter):
     def _print_GaussAvg(self, expr):
         z = expr.variable.name
         return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_LogAvgExp(self, expr):
+        z = expr.variable.name
+        return f"_logavgexp({self._print(expr.exponent)}, _w{z}, {self._axes[z]})"
 
     def _print_H(self, expr):
         return f"H({self._print(expr.args[0])})"
@@ -154,7 +174,7 @@ class CompiledProblem:
         axes = {f"_z{k}": -(n - k) for k in range(n)}
         for e in renamed:
             for node in sp.preorder_traversal(e):
-                if isinstance(node, GaussAvg) and node.variable.name not in axes:
+                if isinstance(node, AVERAGES) and node.variable.name not in axes:
                     raise ValueError(f"average over an undeclared variable {node.variable}")
         fn = sp.lambdify(
             self._args,

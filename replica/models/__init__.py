@@ -7,11 +7,12 @@ symbolic language; no numerics here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
+from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
 from .perceptron import perceptron
 
@@ -25,9 +26,19 @@ class ModelInfo:
     options: dict[str, tuple[str, ...]]
     build: Callable[[dict, dict], FreeEnergy]
     free_options: tuple[str, ...] = ()  # a custom model's definition keys
+    # option -> (other option, its values where the option applies), e.g. m only with ansatz 1rsb
+    applies_when: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def default_options(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.options.items()}
+
+    def inapplicable(self, options: dict) -> dict[str, str]:
+        """Options that do not apply given the others -> why."""
+        out = {}
+        for key, (other, values) in self.applies_when.items():
+            if options.get(other) not in values:
+                out[key] = f"applies only with {other}: {' | '.join(values)}"
+        return out
 
 
 MODELS: dict[str, ModelInfo] = {
@@ -36,6 +47,7 @@ MODELS: dict[str, ModelInfo] = {
         "Gardner volume of a perceptron storing random patterns with margin kappa",
         PERCEPTRON_OPTIONS,
         lambda options, params: perceptron(options),
+        applies_when=PERCEPTRON_APPLIES_WHEN,
     ),
     "custom": ModelInfo(
         "custom",

@@ -2,7 +2,7 @@
 
 from .free_energy import BoundLimit, ControlParameter, FreeEnergy, OrderParameter
 from .functions import H, Mills, gaussian_density, log2cosh, logH
-from .gauss import GaussAvg, average_variables, derivative, simplify_averages
+from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
 from .parse import parse_expression
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "FreeEnergy",
     "GaussAvg",
     "H",
+    "LogAvgExp",
     "Mills",
     "OrderParameter",
     "average_variables",

@@ -26,7 +26,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from .gauss import GaussAvg, derivative
+from .gauss import AVERAGES, derivative
 from .limits import bound_coefficient
 
 
@@ -191,23 +191,29 @@ class FreeEnergy:
 
     @cached_property
     def jacobian(self) -> list[list[sp.Expr]]:
-        """dG_i / d theta_j."""
+        """dG_i / d theta_j (plain chain rule, see ``hessian``)."""
         if self.fixed_point is None:
             return self.hessian
         fp = self.fixed_point
         return [
-            [sp.Integer(i == j) - derivative(fp[ti.name], tj) for j, tj in enumerate(self.theta)]
+            [sp.Integer(i == j) - sp.diff(fp[ti.name], tj) for j, tj in enumerate(self.theta)]
             for i, ti in enumerate(self.theta)
         ]
 
     @cached_property
     def hessian(self) -> list[list[sp.Expr]]:
-        """d^2 phi / d theta_i d theta_j (symmetric; computed once per pair)."""
+        """d^2 phi / d theta_i d theta_j (symmetric; computed once per pair).
+
+        Second derivatives feed only the numerics (Newton, stability), so they
+        are the plain chain rule of the canonical gradient: putting them in
+        canonical form too costs minutes for nested (RSB) averages and buys
+        nothing that the lowering's common-subexpression pass does not.
+        """
         n = len(self.theta)
         rows: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
         for i in range(n):
             for j in range(i, n):
-                rows[i][j] = rows[j][i] = derivative(self.gradient[i], self.theta[j])
+                rows[i][j] = rows[j][i] = sp.diff(self.gradient[i], self.theta[j])
         return rows
 
     @cached_property
@@ -222,12 +228,12 @@ class FreeEnergy:
         return bound_coefficient(self.phi, symbol, limit.bound)
 
     def average_count(self) -> int:
-        return len(self.phi.atoms(GaussAvg))
+        return len(self.phi.atoms(*AVERAGES))
 
 
 def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | None:
     """var = F if eq = 0 is linear in the occurrences of var outside averages."""
-    avgs = sorted(eq.atoms(GaussAvg), key=sp.default_sort_key)
+    avgs = sorted(eq.atoms(*AVERAGES), key=sp.default_sort_key)
     dummies = [sp.Dummy() for _ in avgs]
     opaque = eq.xreplace(dict(zip(avgs, dummies, strict=False)))
     if var not in opaque.free_symbols:
@@ -243,4 +249,6 @@ def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | Non
     if c1.has(var) or c0.has(var) or c1 == 0:
         return None
     sol = sp.factor(-c0 / c1)
+    if sol.is_number:  # eq = var * (...): a root (e.g. the trivial var = 0), not an iteration
+        return None
     return sol.xreplace(dict(zip(dummies, avgs, strict=False)))

@@ -16,6 +16,12 @@ Two identities make derived equations short and well conditioned:
   z-dependent product and the saddle-point equations read as in the papers;
   polynomial averages become Gaussian moments, E[z^n] = (n - 1)!!.
 
+``LogAvgExp(X, z)`` is  ln int Dz exp(X(z)),  the step of a Parisi ladder
+(1RSB: (1/m) ln E_z1 exp(m f)); its derivative is an ordinary average in the
+tilted measure,  d/ds ln E e^X = E[X_s e^(X - ln E e^X)],  so that every
+derived expression stays in the language and is lowered as a log-sum-exp
+(no under- or overflow of e^X).
+
 ``gaussian_closed_form`` evaluates an average whose integrand is a polynomial
 in z, possibly times a Heaviside step of a linear function of z, in terms of
 erf and exp (used for the q -> 1 capacity limit, where quadrature of a kink
@@ -78,11 +84,66 @@ class GaussAvg(sp.Expr):
         return prettyForm(*body.left(f"E_{self.variable.name}"))
 
 
+class LogAvgExp(sp.Expr):
+    """ln int Dz exp(exponent(z)): a log-mean-exp over a standard normal z."""
+
+    is_commutative = True
+
+    def __new__(cls, exponent, variable):
+        exponent = sp.sympify(exponent)
+        if not isinstance(variable, sp.Symbol):
+            raise TypeError("the variable of a Gaussian average must be a Symbol")
+        return sp.Expr.__new__(cls, exponent, variable)
+
+    @property
+    def exponent(self) -> sp.Expr:
+        return self.args[0]
+
+    @property
+    def variable(self) -> sp.Symbol:
+        return self.args[1]
+
+    @property
+    def free_symbols(self):
+        return self.exponent.free_symbols - {self.variable}
+
+    def _eval_is_real(self):
+        return self.exponent.is_real
+
+    def tilt(self) -> sp.Expr:
+        """exp(X - ln E e^X): the density of the tilted measure against Dz."""
+        return sp.exp(self.exponent - self)
+
+    def _eval_derivative(self, s):
+        return GaussAvg(sp.diff(self.exponent, s) * self.tilt(), self.variable)
+
+    def _eval_subs(self, old, new):
+        if old == self.variable:
+            return self
+        return None
+
+    def _sympystr(self, printer):
+        return f"lnE_{printer._print(self.variable)}[exp({printer._print(self.exponent)})]"
+
+    def _latex(self, printer, exp=None):
+        z = printer._print(self.variable)
+        s = rf"\ln \int \mathcal{{D}}{z}\, e^{{{printer._print(self.exponent)}}}"
+        return s if exp is None else rf"\left({s}\right)^{{{exp}}}"
+
+    def _pretty(self, printer):
+        body = printer._print(sp.exp(self.exponent))
+        body = prettyForm(*body.parens("[", "]"))
+        return prettyForm(*body.left(f"lnE_{self.variable.name}"))
+
+
+AVERAGES = (GaussAvg, LogAvgExp)  # the nodes that bind an integration variable
+
+
 def average_variables(expr: sp.Expr) -> list[sp.Symbol]:
     """Integration variables of the averages in ``expr``, outermost first."""
     seen: list[sp.Symbol] = []
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, GaussAvg) and node.variable not in seen:
+        if isinstance(node, AVERAGES) and node.variable not in seen:
             seen.append(node.variable)
     return seen
 
@@ -91,7 +152,7 @@ def _argument_sums(expr: sp.Expr) -> set[sp.Expr]:
     """Sums that occur inside the arguments of functions in ``expr``."""
     sums: set[sp.Expr] = set()
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Function, GaussAvg)):
+        if isinstance(node, (sp.Function, *AVERAGES)):
             for arg in node.args:
                 sums.update(n for n in sp.preorder_traversal(arg) if isinstance(n, sp.Add))
     return sums
@@ -104,7 +165,7 @@ def _expand_products(expr: sp.Expr, keep: set[sp.Expr] = frozenset()) -> sp.Expr
     """
     atoms = {}
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Function, GaussAvg)) or node in keep:
+        if isinstance(node, (sp.Function, *AVERAGES)) or node in keep:
             atoms.setdefault(node, sp.Dummy())
     masked = expr.xreplace(atoms)
     expanded = sp.expand_mul(masked)
@@ -163,7 +224,7 @@ def simplify_averages(expr: sp.Expr) -> sp.Expr:
         inner = simplify_averages(node.integrand)
         return _linear_split(_stein(inner, z), z)
 
-    if not expr.has(GaussAvg):
+    if not expr.has(*AVERAGES):
         return expr
     out = expr.replace(lambda e: isinstance(e, GaussAvg), rule)
     return collect_averages(out)
@@ -177,7 +238,7 @@ def collect_averages(expr: sp.Expr) -> sp.Expr:
     """
     groups: dict[sp.Expr, list[sp.Expr]] = {}
     for term in sp.Add.make_args(_expand_products(expr)):
-        avgs = [f for f in sp.Mul.make_args(term) if f.has(GaussAvg)]
+        avgs = [f for f in sp.Mul.make_args(term) if f.has(*AVERAGES)]
         key = sp.Mul(*avgs)
         groups.setdefault(key, []).append(term / key)
     out = sp.S.Zero

@@ -113,3 +113,71 @@ def test_quadrature_check_refuses_an_unresolved_point():
     assert sol.quad_error > 1e-8
     assert all(v is None for v in sol.order_parameters.values())
     assert all(v is None for v in sol.observables.values())
+
+
+# --- the Parisi step LogAvgExp --------------------------------------------------------------
+
+
+def _one_step_model():
+    """phi(a, b) = (1/b) E_z0 ln E_z1 exp(b ln H(c - a z0 - z1)) + a^2/4: a nested log-mean-exp."""
+    from replica.symbolic import LogAvgExp, logH
+
+    a, b, c, z0, z1 = sp.symbols("a b c z0 z1", real=True)
+    phi = GaussAvg(LogAvgExp(b * logH(c - a * z0 - z1), z1), z0) / b + a**2 / 4
+    fe = FreeEnergy(
+        "step",
+        phi,
+        [OrderParameter("a", 0.5, 0.0, 5.0), OrderParameter("b", 0.5, 0.0, 1.0, upper_closed=True)],
+        [ControlParameter("c", 0.0)],
+    )
+    return compile_free_energy(fe)
+
+
+def test_logavgexp_matches_direct_quadrature():
+    problem = _one_step_model()
+    z, w = gauss_hermite(200)
+    a, b, c = 0.7, 0.4, 0.3
+    from scipy.special import log_ndtr
+
+    inner = np.log((w[None, :] * np.exp(b * log_ndtr(-(c - a * z[:, None] - z[None, :])))).sum(axis=1))
+    expected = (w * inner).sum() / b + a**2 / 4
+    got = problem.values(np.array([a, b]), {"c": c}, problem.quadrature(200))["phi"]
+    assert float(got) == pytest.approx(expected, abs=1e-13)
+
+
+def test_logavgexp_has_no_underflow_deep_in_the_tail():
+    """H(x)^b underflows to 0 for x > 38 (b = 1): the log-sum-exp form does not.
+
+    At b = 1 the inner average is exact: E_z1 H(x - z1) = H(x / sqrt 2), so
+    phi = E_z0 ln H((c - a z0) / sqrt 2) + a^2/4, here about -400.
+    """
+    from scipy.special import log_ndtr
+
+    problem = _one_step_model()
+    a, c = 0.1, 40.0
+    z, w = gauss_hermite(400)
+    expected = float((w * log_ndtr(-(c - a * z) / math.sqrt(2))).sum()) + a**2 / 4
+    value = problem.values(np.array([a, 1.0]), {"c": c}, problem.quadrature(400))["phi"]
+    assert np.isfinite(value)
+    assert float(value) == pytest.approx(expected, rel=1e-6)
+
+
+def test_logavgexp_derivatives_match_finite_differences():
+    """Gradient and Hessian (tilted-measure averages) against central differences of phi."""
+    problem = _one_step_model()
+    quad = problem.quadrature(96)
+    theta, params, h = np.array([0.8, 0.45]), {"c": -0.2}, 1e-5
+
+    def phi(t):
+        return float(problem.values(np.asarray(t), params, quad)["phi"])
+
+    g, jac = problem.system(theta, params, quad)
+    fe = problem.free_energy
+    assert fe.fixed_point is None  # the system is the gradient and the Hessian
+    for i in range(2):
+        e = np.eye(2)[i] * h
+        assert g[i] == pytest.approx((phi(theta + e) - phi(theta - e)) / (2 * h), abs=1e-8)
+        for j in range(2):
+            f = np.eye(2)[j] * h
+            fd = (phi(theta + e + f) - phi(theta + e - f) - phi(theta - e + f) + phi(theta - e - f)) / (4 * h * h)
+            assert jac[i, j] == pytest.approx(fd, abs=2e-5)
