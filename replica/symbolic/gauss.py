@@ -34,20 +34,16 @@ import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
 
-class GaussAvg(sp.Expr):
-    """int Dz integrand(z): an unevaluated average over a standard normal z."""
+class _Average(sp.Expr):
+    """A node that binds a standard normal variable: args (body, variable)."""
 
     is_commutative = True
 
-    def __new__(cls, integrand, variable):
-        integrand = sp.sympify(integrand)
+    def __new__(cls, body, variable):
+        body = sp.sympify(body)
         if not isinstance(variable, sp.Symbol):
             raise TypeError("the variable of a Gaussian average must be a Symbol")
-        return sp.Expr.__new__(cls, integrand, variable)
-
-    @property
-    def integrand(self) -> sp.Expr:
-        return self.args[0]
+        return sp.Expr.__new__(cls, body, variable)
 
     @property
     def variable(self) -> sp.Symbol:
@@ -55,19 +51,27 @@ class GaussAvg(sp.Expr):
 
     @property
     def free_symbols(self):
-        return self.integrand.free_symbols - {self.variable}
+        return self.args[0].free_symbols - {self.variable}
 
     def _eval_is_real(self):
-        return self.integrand.is_real
-
-    def _eval_derivative(self, s):
-        # Leibniz: the measure does not depend on any parameter.
-        return GaussAvg(sp.diff(self.integrand, s), self.variable)
+        return self.args[0].is_real
 
     def _eval_subs(self, old, new):
         if old == self.variable:
             return self
         return None
+
+
+class GaussAvg(_Average):
+    """int Dz integrand(z): an unevaluated average over a standard normal z."""
+
+    @property
+    def integrand(self) -> sp.Expr:
+        return self.args[0]
+
+    def _eval_derivative(self, s):
+        # Leibniz: the measure does not depend on any parameter.
+        return GaussAvg(sp.diff(self.integrand, s), self.variable)
 
     # printing ------------------------------------------------------------
     def _sympystr(self, printer):
@@ -84,31 +88,12 @@ class GaussAvg(sp.Expr):
         return prettyForm(*body.left(f"E_{self.variable.name}"))
 
 
-class LogAvgExp(sp.Expr):
+class LogAvgExp(_Average):
     """ln int Dz exp(exponent(z)): a log-mean-exp over a standard normal z."""
-
-    is_commutative = True
-
-    def __new__(cls, exponent, variable):
-        exponent = sp.sympify(exponent)
-        if not isinstance(variable, sp.Symbol):
-            raise TypeError("the variable of a Gaussian average must be a Symbol")
-        return sp.Expr.__new__(cls, exponent, variable)
 
     @property
     def exponent(self) -> sp.Expr:
         return self.args[0]
-
-    @property
-    def variable(self) -> sp.Symbol:
-        return self.args[1]
-
-    @property
-    def free_symbols(self):
-        return self.exponent.free_symbols - {self.variable}
-
-    def _eval_is_real(self):
-        return self.exponent.is_real
 
     def tilt(self) -> sp.Expr:
         """exp(X - ln E e^X): the density of the tilted measure against Dz."""
@@ -116,11 +101,6 @@ class LogAvgExp(sp.Expr):
 
     def _eval_derivative(self, s):
         return GaussAvg(sp.diff(self.exponent, s) * self.tilt(), self.variable)
-
-    def _eval_subs(self, old, new):
-        if old == self.variable:
-            return self
-        return None
 
     def _sympystr(self, printer):
         return f"lnE_{printer._print(self.variable)}[exp({printer._print(self.exponent)})]"
@@ -136,7 +116,7 @@ class LogAvgExp(sp.Expr):
         return prettyForm(*body.left(f"lnE_{self.variable.name}"))
 
 
-AVERAGES = (GaussAvg, LogAvgExp)  # the nodes that bind an integration variable
+AVERAGES = (GaussAvg, LogAvgExp)  # the nodes that bind an integration variable (see _Average)
 
 
 def average_variables(expr: sp.Expr) -> list[sp.Symbol]:
