@@ -96,6 +96,8 @@ def models(as_json: bool):
             "description": info.description,
             "options": {k: list(v) for k, v in info.options.items()},
         }
+        for k, (lo, hi, doc) in info.integer_options.items():
+            entry["options"][k] = [f"integer in [{lo}, {hi}]: {doc}"]
         variants = []
         if info.free_options:
             entry["definition_keys"] = list(info.free_options)
@@ -104,7 +106,7 @@ def models(as_json: bool):
             for combo in itertools.product(*info.options.values()):
                 options = dict(zip(info.options, combo, strict=False))
                 for key in info.inapplicable(options):
-                    del options[key]
+                    options.pop(key, None)
                 if options in seen:
                     continue
                 seen.append(options)

@@ -240,6 +240,14 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
         return copy.deepcopy(options)
     out = info.default_options()
     for key, value in options.items():
+        if key in info.integer_options:
+            lo, hi, _ = info.integer_options[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ConfigError(f"options.{key}", f"must be an integer in [{lo}, {hi}], got {value!r}")
+            out[key] = value
+            continue
+        if isinstance(value, bool):  # YAML reads true/false (and yes/no) as booleans
+            value = str(value).lower()
         if key not in info.options:
             raise ConfigError(
                 f"options.{key}",
@@ -254,7 +262,7 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
     for key, why in info.inapplicable(out).items():
         if key in options:
             raise ConfigError(f"options.{key}", why)
-        del out[key]
+        out.pop(key, None)
     return out
 
 

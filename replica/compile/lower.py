@@ -28,6 +28,8 @@ from sympy.printing.numpy import SciPyPrinter
 
 from ..symbolic import FreeEnergy, average_variables
 from ..symbolic.gauss import AVERAGES
+from ..symbolic.parisi import ParisiPass
+from . import parisi
 from .quadrature import Quadrature
 
 _SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
@@ -70,6 +72,11 @@ NAMESPACE = {
     "log2cosh": _log2cosh,
     "_avg": _avg,
     "_logavgexp": _logavgexp,
+    "_parisi_pass": parisi.parisi_pass,
+    "_parisi_value": parisi.parisi_value,
+    "_parisi_q_gradient": parisi.parisi_q_gradient,
+    "_parisi_m_gradient": parisi.parisi_m_gradient,
+    "_parisi_bottom": parisi.parisi_bottom,
 }
 
 
@@ -87,6 +94,22 @@ class _Printer(SciPyPrinter):
     def _print_LogAvgExp(self, expr):
         z = expr.variable.name
         return f"_logavgexp({self._print(expr.exponent)}, _w{z}, {self._axes[z]})"
+
+    def _print_ParisiPass(self, expr):
+        u = expr.variable.name
+        qs = ", ".join(self._print(q) for q in expr.qs)
+        ms = ", ".join(self._print(m) for m in expr.ms)
+        return f"_parisi_pass({self._print(expr.boundary)}, ({qs},), ({ms},), _w{u}, {self._axes[u]})"
+
+    def _print_ParisiAverage(self, expr):
+        return f"_parisi_value({self._print(expr.args[0])})"
+
+    def _print_ParisiGradient(self, expr):
+        kind, index = expr.args[1].name, int(expr.args[2])
+        return f"_parisi_{kind}_gradient({self._print(expr.args[0])}, {index})"
+
+    def _print_ParisiBottom(self, expr):
+        return f"_parisi_bottom({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_H(self, expr):
         return f"H({self._print(expr.args[0])})"
@@ -140,7 +163,11 @@ class CompiledProblem:
 
     def __init__(self, free_energy: FreeEnergy):
         self.free_energy = free_energy
-        self.variables: tuple[str, ...] = tuple(v.name for v in average_variables(self._all_expressions()))
+        exprs = self._all_expressions()
+        self.variables: tuple[str, ...] = tuple(v.name for v in average_variables(exprs))
+        self.fields: tuple[str, ...] = tuple(
+            sorted({n.variable.name for n in sp.preorder_traversal(exprs) if isinstance(n, ParisiPass)})
+        )
         self.n = len(free_energy.order_parameters)
         self.observable_names = list(free_energy.observables)
         self.control_names = free_energy.control_names
@@ -192,6 +219,8 @@ class CompiledProblem:
     @cached_property
     def _system(self) -> Lowered:
         fe = self.free_energy
+        if fe.numeric_hessian:
+            return self._residual
         return self._lower(fe.equations + [x for row in fe.jacobian for x in row])
 
     @cached_property
@@ -212,6 +241,8 @@ class CompiledProblem:
     @cached_property
     def _stability(self) -> Lowered:
         fe = self.free_energy
+        if fe.numeric_hessian:
+            return self._lower(fe.gradient)
         return self._lower([x for row in fe.hessian for x in row])
 
     @cached_property
@@ -236,7 +267,7 @@ class CompiledProblem:
 
     # evaluation ----------------------------------------------------------------
     def quadrature(self, order: int) -> Quadrature:
-        return Quadrature.build(self.variables, order)
+        return Quadrature.build(self.variables, order, fields=self.fields)
 
     def _call_args(self, theta, params, quad: Quadrature) -> list:
         try:
@@ -256,6 +287,9 @@ class CompiledProblem:
 
     def system(self, theta, params, quad: Quadrature) -> tuple[np.ndarray, np.ndarray]:
         """G(theta) (n,) and its Jacobian dG/dtheta (n, n), for one point."""
+        if self.free_energy.numeric_hessian:
+            g = np.asarray(self.residual(theta, params, quad), dtype=float)
+            return g, self._difference_jacobian(lambda t: self.residual(t, params, quad), theta, g)
         out = self._system(self._call_args(theta, params, quad))
         n = self.n
         g = np.array([float(x) for x in out[:n]])
@@ -287,8 +321,33 @@ class CompiledProblem:
 
     def hessian(self, theta, params, quad: Quadrature) -> np.ndarray:
         """Hessian of phi in the order parameters, (n, n), for one point."""
+        if self.free_energy.numeric_hessian:
+
+            def grad(t):
+                return np.array(self._stability(self._call_args(t, params, quad)), dtype=float)
+
+            jac = self._difference_jacobian(grad, theta, grad(theta))
+            return 0.5 * (jac + jac.T)
         out = self._stability(self._call_args(theta, params, quad))
         return np.array([float(x) for x in out]).reshape(self.n, self.n)
+
+    def _difference_jacobian(self, fun, theta, g0: np.ndarray) -> np.ndarray:
+        """dG/dtheta by forward differences of an exact G (models with a Parisi ladder).
+
+        Steps of 1e-7 (relative above 1) point into the order parameters'
+        domain, so no evaluation leaves it.
+        """
+        theta = np.asarray(theta, dtype=float)
+        jac = np.empty((len(g0), len(theta)))
+        for j, p in enumerate(self.free_energy.order_parameters):
+            h = 1e-7 * max(1.0, abs(theta[j]))
+            t = theta.copy()
+            t[j] += h
+            if not p.contains(t[j]):
+                h = -h
+                t[j] = theta[j] + h
+            jac[:, j] = (np.asarray(fun(t), dtype=float) - g0) / h
+        return jac
 
     def bound_coefficient(self, kind: str, params) -> float:
         """C(c) of phi ~ C/eps at the bound of the order parameter of ``kind``."""

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import roots_hermitenorm
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=512)
 def gauss_hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes z_i and weights w_i with sum_i w_i f(z_i) ~ int Dz f(z).
 
@@ -44,16 +44,28 @@ class Quadrature:
 
     order: int
     variables: tuple[str, ...]
-    arrays: tuple[np.ndarray, ...]
+    arrays: tuple
 
     @classmethod
-    def build(cls, variables: tuple[str, ...], order: int) -> Quadrature:
+    def build(cls, variables: tuple[str, ...], order: int, fields: tuple[str, ...] = ()) -> Quadrature:
+        """Gauss-Hermite nodes for averages; for a Parisi ladder's field, its grid.
+
+        A field variable (in ``fields``) gets the uniform grid u_a of
+        ``FieldGrid.build(order)`` on its axis, and the FieldGrid itself in
+        place of the weights.
+        """
+        from .parisi import FieldGrid
+
         nodes, weights = gauss_hermite(order)
         n = len(variables)
-        arrays: list[np.ndarray] = []
-        for k in range(n):
-            shape = (order,) + (1,) * (n - 1 - k)
-            arrays += [nodes.reshape(shape), weights.reshape(shape)]
+        arrays: list = []
+        for k, name in enumerate(variables):
+            shape = (-1,) + (1,) * (n - 1 - k)
+            if name in fields:
+                grid = FieldGrid.build(order)
+                arrays += [grid.u.reshape(shape), grid]
+            else:
+                arrays += [nodes.reshape(shape), weights.reshape(shape)]
         return cls(order, tuple(variables), tuple(arrays))
 
     def axis(self, variable: str) -> int:

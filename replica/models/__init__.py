@@ -13,6 +13,7 @@ from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
+from .perceptron import INTEGER_OPTIONS as PERCEPTRON_INTEGER_OPTIONS
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
 from .perceptron import perceptron
 
@@ -26,8 +27,10 @@ class ModelInfo:
     options: dict[str, tuple[str, ...]]
     build: Callable[[dict, dict], FreeEnergy]
     free_options: tuple[str, ...] = ()  # a custom model's definition keys
-    # option -> (other option, its values where the option applies), e.g. m only with ansatz 1rsb
-    applies_when: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # option -> conditions (other option, its values) that must all hold, e.g. m only with ansatz 1rsb
+    applies_when: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
+    # integer options: name -> (lowest, highest, description); absent means the model's default
+    integer_options: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
     def default_options(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.options.items()}
@@ -35,9 +38,11 @@ class ModelInfo:
     def inapplicable(self, options: dict) -> dict[str, str]:
         """Options that do not apply given the others -> why."""
         out = {}
-        for key, (other, values) in self.applies_when.items():
-            if options.get(other) not in values:
-                out[key] = f"applies only with {other}: {' | '.join(values)}"
+        for key, conditions in self.applies_when.items():
+            for other, values in conditions:
+                if options.get(other) not in values:
+                    out[key] = f"applies only with {other}: {' | '.join(values)}"
+                    break
         return out
 
 
@@ -48,6 +53,7 @@ MODELS: dict[str, ModelInfo] = {
         PERCEPTRON_OPTIONS,
         lambda options, params: perceptron(options),
         applies_when=PERCEPTRON_APPLIES_WHEN,
+        integer_options=PERCEPTRON_INTEGER_OPTIONS,
     ),
     "custom": ModelInfo(
         "custom",

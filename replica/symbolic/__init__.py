@@ -3,6 +3,7 @@
 from .free_energy import BoundLimit, ControlParameter, FreeEnergy, OrderParameter
 from .functions import H, Mills, gaussian_density, log2cosh, logH
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
+from .parisi import ParisiAverage, ladder_average
 from .parse import parse_expression
 
 __all__ = [
@@ -14,9 +15,11 @@ __all__ = [
     "LogAvgExp",
     "Mills",
     "OrderParameter",
+    "ParisiAverage",
     "average_variables",
     "derivative",
     "gaussian_density",
+    "ladder_average",
     "log2cosh",
     "logH",
     "parse_expression",

@@ -28,6 +28,7 @@ import sympy as sp
 
 from .gauss import AVERAGES, derivative
 from .limits import bound_coefficient
+from .parisi import ParisiAverage
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,11 @@ class FreeEnergy:
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
+    @cached_property
+    def numeric_hessian(self) -> bool:
+        """True when phi holds a Parisi ladder: its second derivatives are finite differences."""
+        return self.phi.has(ParisiAverage)
+
     # derivations -------------------------------------------------------------
     @cached_property
     def gradient(self) -> list[sp.Expr]:
@@ -163,6 +169,8 @@ class FreeEnergy:
         variables is a perfect matching; conjugate pairings (i != j) are
         preferred, as in the usual q <- q_hat, q_hat <- q iterations.
         """
+        if self.numeric_hessian:  # ladders: Newton on the exact gradient
+            return None
         theta = self.theta
         candidates: dict[tuple[int, int], sp.Expr] = {}
         for i, eq in enumerate(self.gradient):

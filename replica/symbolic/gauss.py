@@ -33,6 +33,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
+from .parisi import PARISI_NODES
+
 
 class _Average(sp.Expr):
     """A node that binds a standard normal variable: args (body, variable)."""
@@ -116,7 +118,8 @@ class LogAvgExp(_Average):
         return prettyForm(*body.left(f"lnE_{self.variable.name}"))
 
 
-AVERAGES = (GaussAvg, LogAvgExp)  # the nodes that bind an integration variable (see _Average)
+# the nodes that bind an integration variable (see _Average; the Parisi ladder binds its field)
+AVERAGES = (GaussAvg, LogAvgExp, *PARISI_NODES)
 
 
 def average_variables(expr: sp.Expr) -> list[sp.Symbol]:

@@ -32,7 +32,7 @@ def test_solve_json_thermodynamic_m(auto_config):
     result = run("solve", auto_config, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["options"] == {"weights": "spherical", "ansatz": "1rsb", "m": "auto"}
+    assert out["options"] == {"weights": "spherical", "ansatz": "1rsb", "m": "auto", "regime": "volume"}
     assert set(out["order_parameters"]) == {"q0", "q1", "m"}
     assert out["order_parameters"]["m"] == pytest.approx(0.219188, abs=2e-6)
     assert out["observables"]["entropy"] == pytest.approx(-2.357234, abs=2e-6)

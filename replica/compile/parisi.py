@@ -1,0 +1,357 @@
+"""The Parisi ladder kernel: k steps of RSB on a grid of fields.
+
+For a boundary function f_k(u) on a uniform grid u_a and a ladder
+q_0 <= q_1 <= ... <= q_k with Parisi parameters m_1, ..., m_k,
+
+    f_{i-1}(u) = (1/m_i) ln int Dz exp(m_i f_i(u + sqrt(q_i - q_{i-1}) z)),   i = k .. 1,
+    value      = int Dz f_0(sqrt(q_0) z),
+
+the discrete Parisi recursion (the PDE d_q f = -(1/2)[f'' + x(q) f'^2] with
+a step x(q)); a step with m -> 1 ... 0 interpolates between an annealed and
+a quenched average. Each Gaussian convolution uses the probabilists'
+Gauss-Hermite nodes z_j; f_i between grid points is the 6-point (quintic)
+Lagrange interpolant, continued linearly outside the grid. On a uniform
+grid the shift sqrt(Delta) z_j is the same for every u_a, so each step is
+a few shifted slices of one padded array (no search, no spline solve), and
+every step is vectorised over the grid and the nodes.
+
+Derivatives are the exact derivatives of this discretisation (its adjoint):
+a forward pass carries the Parisi measure P_i(u) (P_0 = the Gaussian of
+variance q_0; P_i = P_{i-1} pushed through the tilted kernel
+w_j exp(m_i (f_i - f_{i-1}))), and
+
+    d value / d Delta_i  = sum_a P_{i-1}(a) sum_j tau_ij(a) f_i'(u_a + s_i z_j) z_j / (2 s_i),
+    d value / d m_i      = (1/m_i) [sum P_i f_i - sum P_{i-1} f_{i-1}],
+    d value / d f_k(u_b) = P_k(b),
+
+with s_i = sqrt(Delta_i) and tau the tilted weights. So Newton on a ladder
+sees the gradient of exactly the function whose value it reports, and the
+grid check (doubling the nodes) measures the discretisation error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+import numpy as np
+
+from .quadrature import gauss_hermite
+
+FIELD_WIDTH = 9.0  # grid half-width in units of the top of the ladder (P_i has variance <= 1 there)
+POINTS_PER_NODE = 8  # grid points per order: n_u = 8 order + 1
+NODES_PER_ORDER = 1.0  # Gauss-Hermite nodes per step: order
+
+
+@dataclass(frozen=True)
+class FieldGrid:
+    """A uniform grid u_a in [-W, W] and the Gauss-Hermite rule of each step.
+
+    One integer ``order`` sets both (POINTS_PER_NODE order + 1 grid points,
+    order nodes), so that the solver's quadrature check, which doubles the order,
+    refines the grid and the rule together.
+    """
+
+    order: int
+    u: np.ndarray
+    du: float
+    z: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    @lru_cache(maxsize=16)
+    def build(cls, order: int) -> FieldGrid:
+        n = POINTS_PER_NODE * order + 1
+        u = np.linspace(-FIELD_WIDTH, FIELD_WIDTH, n)
+        z, w = gauss_hermite(max(int(NODES_PER_ORDER * order), 8))
+        return cls(order, u, float(u[1] - u[0]), z, w)
+
+    @property
+    def center(self) -> int:
+        return len(self.u) // 2
+
+    def rule(self, s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The Gauss-Hermite rule of a step of width s (in u): order * sqrt(s) nodes, at least 8.
+
+        A narrow step smooths f only a little, so E_z e^{m f(u + s z)} is close
+        to the exponential of a quadratic in z and needs fewer nodes; the
+        count scales with s and doubles with the order like everything else.
+        """
+        n = int(min(len(self.z), max(8, np.ceil(len(self.z) * np.sqrt(min(s, 1.0))))))
+        return (self.z, self.w) if n == len(self.z) else gauss_hermite(n)
+
+
+STENCIL = np.arange(-2.0, 4.0)  # 6-point Lagrange: value error O(du^6), derivative O(du^5)
+
+
+def _lagrange(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights at t (in cells) of the interpolating polynomial through the STENCIL nodes, and of its derivative."""
+    t = np.asarray(t, dtype=float)
+    k = STENCIL
+    n = len(k)
+    diff = t[..., None] - k  # (..., n)
+    w = np.empty(t.shape + (n,))
+    dw = np.empty_like(w)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        denom = np.prod([k[i] - k[j] for j in others])
+        prod = np.prod(diff[..., others], axis=-1)
+        w[..., i] = prod / denom
+        # d/dt prod_j (t - k_j) = sum_l prod_{j != l} (t - k_j)
+        dsum = np.zeros(t.shape)
+        for skip in others:
+            dsum = dsum + np.prod(diff[..., [j for j in others if j != skip]], axis=-1)
+        dw[..., i] = dsum / denom
+    return w, dw
+
+
+@dataclass
+class _Shift:
+    """The interpolation of f at u_a + s z_j for all a, j: padded indices and weights."""
+
+    index: np.ndarray  # (n_z, len(STENCIL)) offsets into the padded array, relative to a
+    weight: np.ndarray  # (n_z, len(STENCIL))
+    dweight: np.ndarray  # (n_z, len(STENCIL)), d/du (per unit u)
+    pad: int
+    z: np.ndarray  # the Gauss-Hermite rule of this step
+    w: np.ndarray
+
+    @classmethod
+    def build(cls, grid: FieldGrid, s: float) -> _Shift:
+        z, w = grid.rule(s)
+        x = s * z / grid.du
+        cell = np.floor(x)
+        t = x - cell
+        cell = cell.astype(int)
+        pad = int(np.max(np.abs(cell))) + len(STENCIL)
+        index = cell[:, None] + STENCIL.astype(int)[None, :] + pad
+        lw, ldw = _lagrange(t)
+        return cls(index, lw, ldw / grid.du, pad, z, w)
+
+
+def _pad(f: np.ndarray, pad: int) -> np.ndarray:
+    """f continued linearly (by its end differences) by ``pad`` points on each side."""
+    r = np.arange(1, pad + 1)
+    left = f[0] - r[::-1] * (f[1] - f[0])
+    right = f[-1] + r * (f[-1] - f[-2])
+    return np.concatenate([left, f, right])
+
+
+def _unpad(g: np.ndarray, pad: int) -> np.ndarray:
+    """Adjoint of ``_pad``: gradients on the padded array -> on f."""
+    n = len(g) - 2 * pad
+    out = g[pad : pad + n].copy()
+    r = np.arange(1, pad + 1)
+    gl = g[:pad]  # coefficient of point -r is at position pad - r
+    gr = g[pad + n :]
+    cl = gl[::-1]  # cl[r-1] multiplies (f0 - r (f1 - f0)) = (1 + r) f0 - r f1
+    out[0] += np.sum(cl * (1 + r))
+    out[1] -= np.sum(cl * r)
+    out[-1] += np.sum(gr * (1 + r))
+    out[-2] -= np.sum(gr * r)
+    return out
+
+
+def _gather(fp: np.ndarray, rows: np.ndarray, shift: _Shift, weights: np.ndarray) -> np.ndarray:
+    """sum_k weights[j, k] fp[a + index[j, k]] for a in rows: shape (len(rows), n_z)."""
+    idx = rows[:, None, None] + shift.index[None, :, :]
+    return np.einsum("ajk,jk->aj", fp[idx], weights)
+
+
+def _scatter(values: np.ndarray, rows: np.ndarray, shift: _Shift, weights: np.ndarray, size: int) -> np.ndarray:
+    """Adjoint of ``_gather``: values (len(rows), n_z) -> a padded array of ``size``."""
+    idx = rows[:, None, None] + shift.index[None, :, :]
+    contrib = values[:, :, None] * weights[None, :, :]
+    return np.bincount(idx.ravel(), weights=contrib.ravel(), minlength=size)
+
+
+@dataclass
+class LadderPass:
+    """Backward recursion of one ladder on the grid; gradients on demand."""
+
+    grid: FieldGrid
+    qs: np.ndarray  # q_0 .. q_k
+    ms: np.ndarray  # m_1 .. m_k
+    boundary: np.ndarray  # f_k on the grid
+    fs: list[np.ndarray] = field(default_factory=list)  # f_0 .. f_k
+    shifts: list[_Shift] = field(default_factory=list)  # step 0 (top) .. k
+    taus: list[np.ndarray] = field(default_factory=list)  # tilted weights of steps 1..k, (n_u, n_z)
+    value: float = float("nan")
+
+    @classmethod
+    def run(cls, boundary: np.ndarray, qs, ms, grid: FieldGrid) -> LadderPass:
+        qs = np.asarray(qs, dtype=float)
+        ms = np.asarray(ms, dtype=float)
+        self = cls(grid, qs, ms, np.asarray(boundary, dtype=float))
+        deltas = np.diff(qs)
+        if qs[0] < 0 or np.any(deltas < 0) or np.any(ms <= 0) or not np.all(np.isfinite(self.boundary)):
+            self.fs = [np.full_like(grid.u, np.nan)] * (len(qs))
+            return self
+        n_u = len(grid.u)
+        rows = np.arange(n_u)
+        f = self.boundary
+        fs = [f]
+        shifts: list[_Shift] = []
+        taus: list[np.ndarray] = []
+        for i in range(len(ms), 0, -1):  # step i from q_{i-1} to q_i
+            m = ms[i - 1]
+            sh = _Shift.build(grid, float(np.sqrt(deltas[i - 1])))
+            F = _gather(_pad(f, sh.pad), rows, sh, sh.weight)
+            y = np.log(sh.w)[None, :] + m * F
+            top = np.max(y, axis=1, keepdims=True)
+            lse = top[:, 0] + np.log(np.sum(np.exp(y - top), axis=1))
+            f_prev = lse / m
+            taus.append(np.exp(y - lse[:, None]))
+            shifts.append(sh)
+            f = f_prev
+            fs.append(f)
+        top_shift = _Shift.build(grid, float(np.sqrt(qs[0])))
+        F0 = _gather(_pad(f, top_shift.pad), np.array([grid.center]), top_shift, top_shift.weight)
+        self.value = float(np.dot(top_shift.w, F0[0]))
+        self.fs = fs[::-1]
+        self.shifts = [top_shift] + shifts[::-1]
+        self.taus = taus[::-1]
+        return self
+
+    @property
+    def ok(self) -> bool:
+        return bool(np.isfinite(self.value))
+
+    @cached_property
+    def measures(self) -> list[np.ndarray]:
+        """P_0 .. P_k on the grid (weights summing to one)."""
+        g = self.grid
+        n_u = len(g.u)
+        sh = self.shifts[0]
+        size = n_u + 2 * sh.pad
+        p = _unpad(_scatter(sh.w[None, :], np.array([g.center]), sh, sh.weight, size), sh.pad)
+        out = [p]
+        rows = np.arange(n_u)
+        for i, tau in enumerate(self.taus, start=1):
+            sh = self.shifts[i]
+            size = n_u + 2 * sh.pad
+            p = _unpad(_scatter(out[-1][:, None] * tau, rows, sh, sh.weight, size), sh.pad)
+            out.append(p)
+        return out
+
+    @cached_property
+    def delta_gradient(self) -> np.ndarray:
+        """d value / d Delta_i for i = 0 (Delta_0 = q_0) .. k."""
+        g = self.grid
+        n_u = len(g.u)
+        rows = np.arange(n_u)
+        out = np.zeros(len(self.qs))
+        deltas = np.concatenate([[self.qs[0]], np.diff(self.qs)])
+        for i in range(len(self.qs)):
+            s = np.sqrt(deltas[i])
+            if s == 0.0:
+                # zero-width step: the limit (1/2) sum P (f'' + m f'^2), f'' by central differences
+                f = self.fs[i]
+                d1 = np.gradient(f, g.du)
+                d2 = np.gradient(d1, g.du)
+                m = self.ms[i - 1] if i > 0 else 0.0
+                out[i] = 0.5 * float(np.dot(self.measures[i], d2 + m * d1**2))
+                continue
+            sh = self.shifts[i]
+            fp = _pad(self.fs[i], sh.pad)
+            if i == 0:
+                dF = _gather(fp, np.array([g.center]), sh, sh.dweight)
+                out[i] = float(np.sum(sh.w * dF[0] * sh.z)) / (2 * s)
+            else:
+                dF = _gather(fp, rows, sh, sh.dweight)
+                weight = self.measures[i - 1][:, None] * self.taus[i - 1]
+                out[i] = float(np.sum(weight * dF * sh.z[None, :])) / (2 * s)
+        return out
+
+    @cached_property
+    def q_gradient(self) -> np.ndarray:
+        """d value / d q_i at fixed boundary values: dDelta_i - dDelta_{i+1}."""
+        d = self.delta_gradient
+        out = d.copy()
+        out[:-1] -= d[1:]
+        return out
+
+    @cached_property
+    def m_gradient(self) -> np.ndarray:
+        """d value / d m_i, i = 1..k."""
+        P = self.measures
+        out = np.zeros(len(self.ms))
+        for i in range(1, len(self.ms) + 1):
+            out[i - 1] = (np.dot(P[i], self.fs[i]) - np.dot(P[i - 1], self.fs[i - 1])) / self.ms[i - 1]
+        return out
+
+    def bottom_average(self, values: np.ndarray) -> float:
+        """sum_b P_k(b) values(u_b): the derivative of the value along a change of f_k."""
+        return float(np.dot(self.measures[-1], np.broadcast_to(values, self.grid.u.shape)))
+
+
+class BatchPass:
+    """Ladder passes for a batch of parameter sets (one pass per batch element)."""
+
+    def __init__(self, boundary, qs, ms, grid: FieldGrid, axis: int):
+        self.grid = grid
+        self.axis = axis
+        b = np.asarray(boundary, dtype=float)
+        ndim_quad = -axis  # the field axis and the quadrature axes after it
+        qs = [np.asarray(q, dtype=float) for q in qs]
+        ms = [np.asarray(m, dtype=float) for m in ms]
+        # batch shape: from everything except the trailing quadrature axes
+        lead = [x.shape[: max(x.ndim - ndim_quad, 0)] for x in [b, *qs, *ms]]
+        self.batch = np.broadcast_shapes(*lead)
+        self.out_shape = self.batch + (1,) * ndim_quad
+        b = np.moveaxis(np.broadcast_to(b, self.batch + b.shape[len(b.shape) - ndim_quad :]), axis, -1)
+        b = np.broadcast_to(b, b.shape[:-1] + (len(grid.u),)).reshape(self.batch + (-1, len(grid.u)))
+        self.passes = []
+        for idx in _indices(self.batch):
+            q = [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in qs]
+            m = [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in ms]
+            self.passes.append(LadderPass.run(b[idx][0], q, m, grid))
+
+    def _collect(self, fn) -> np.ndarray:
+        vals = [fn(p) if p.ok else np.nan for p in self.passes]
+        return np.reshape(np.array(vals, dtype=float), self.out_shape)
+
+    def value(self) -> np.ndarray:
+        return self._collect(lambda p: p.value)
+
+    def q_gradient(self, i: int) -> np.ndarray:
+        return self._collect(lambda p: p.q_gradient[i])
+
+    def m_gradient(self, i: int) -> np.ndarray:
+        return self._collect(lambda p: p.m_gradient[i - 1])
+
+    def bottom_average(self, values) -> np.ndarray:
+        v = np.asarray(values, dtype=float)
+        ndim_quad = -self.axis
+        v = np.broadcast_to(v, self.batch + v.shape[len(v.shape) - ndim_quad :])
+        v = np.moveaxis(v, self.axis, -1)
+        v = np.broadcast_to(v, v.shape[:-1] + (len(self.grid.u),)).reshape(self.batch + (-1, len(self.grid.u)))
+        vals = [
+            p.bottom_average(v[idx][0]) if p.ok else np.nan
+            for idx, p in zip(_indices(self.batch), self.passes, strict=True)
+        ]
+        return np.reshape(np.array(vals, dtype=float), self.out_shape)
+
+
+def _indices(batch: tuple[int, ...]):
+    return list(np.ndindex(*batch)) if batch else [()]
+
+
+def parisi_pass(boundary, qs, ms, grid: FieldGrid, axis: int) -> BatchPass:
+    return BatchPass(boundary, qs, ms, grid, axis)
+
+
+def parisi_value(p: BatchPass) -> np.ndarray:
+    return p.value()
+
+
+def parisi_q_gradient(p: BatchPass, i: int) -> np.ndarray:
+    return p.q_gradient(i)
+
+
+def parisi_m_gradient(p: BatchPass, i: int) -> np.ndarray:
+    return p.m_gradient(i)
+
+
+def parisi_bottom(p: BatchPass, values) -> np.ndarray:
+    return p.bottom_average(values)
