@@ -297,6 +297,11 @@ class CompiledProblem:
         return g, jac
 
     @property
+    def jacobian_is_numeric(self) -> bool:
+        """True when ``system`` differentiates an exact gradient numerically (n + 1 gradient evaluations)."""
+        return self.free_energy.numeric_hessian
+
+    @property
     def has_fixed_point(self) -> bool:
         return self.free_energy.fixed_point is not None
 
@@ -335,18 +340,23 @@ class CompiledProblem:
         """dG/dtheta by forward differences of an exact G (models with a Parisi ladder).
 
         Steps of 1e-7 (relative above 1) point into the order parameters'
-        domain, so no evaluation leaves it.
+        domain, so no evaluation leaves it; where the forward step leaves the
+        region where phi is defined (a Parisi ladder must not decrease, e.g.
+        q_min above q_max), the backward step is taken.
         """
         theta = np.asarray(theta, dtype=float)
         jac = np.empty((len(g0), len(theta)))
         for j, p in enumerate(self.free_energy.order_parameters):
             h = 1e-7 * max(1.0, abs(theta[j]))
-            t = theta.copy()
-            t[j] += h
-            if not p.contains(t[j]):
-                h = -h
-                t[j] = theta[j] + h
-            jac[:, j] = (np.asarray(fun(t), dtype=float) - g0) / h
+            for step in (h, -h):
+                t = theta.copy()
+                t[j] += step
+                if not p.contains(t[j]):
+                    continue
+                g = np.asarray(fun(t), dtype=float)
+                if np.all(np.isfinite(g)):
+                    break
+            jac[:, j] = (g - g0) / step
         return jac
 
     def bound_coefficient(self, kind: str, params) -> float:

@@ -15,18 +15,19 @@ grid the shift sqrt(Delta) z_j is the same for every u_a, so each step is
 a few shifted slices of one padded array (no search, no spline solve), and
 every step is vectorised over the grid and the nodes.
 
-Derivatives are the exact derivatives of this discretisation (its adjoint):
-a forward pass carries the Parisi measure P_i(u) (P_0 = the Gaussian of
-variance q_0; P_i = P_{i-1} pushed through the tilted kernel
-w_j exp(m_i (f_i - f_{i-1}))), and
+Derivatives come from a forward pass that carries the Parisi measure P_i(u)
+(P_0 = the Gaussian of variance q_0; P_i = P_{i-1} pushed through the tilted
+kernel tau_ij = w_j exp(m_i (f_i(u + s_i z_j) - f_{i-1}(u)))):
 
-    d value / d Delta_i  = sum_a P_{i-1}(a) sum_j tau_ij(a) f_i'(u_a + s_i z_j) z_j / (2 s_i),
+    d value / d Delta_i  = (1/2) sum_a P_{i-1}(a) sum_j tau_ij(a) [f_i'' + m_i f_i'^2](u_a + s_i z_j),
     d value / d m_i      = (1/m_i) [sum P_i f_i - sum P_{i-1} f_{i-1}],
     d value / d f_k(u_b) = P_k(b),
 
-with s_i = sqrt(Delta_i) and tau the tilted weights. So Newton on a ladder
-sees the gradient of exactly the function whose value it reports, and the
-grid check (doubling the nodes) measures the discretisation error.
+with s_i = sqrt(Delta_i). The last two are the exact derivatives (the
+adjoint) of the discretisation; the first is the heat-equation form, smooth
+down to Delta_i = 0, which differs from the literal derivative of the
+discrete step by the interpolation error only. The grid check (doubling
+the nodes) measures the discretisation error of all of them.
 """
 
 from __future__ import annotations
@@ -84,25 +85,18 @@ class FieldGrid:
 STENCIL = np.arange(-2.0, 4.0)  # 6-point Lagrange: value error O(du^6), derivative O(du^5)
 
 
-def _lagrange(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weights at t (in cells) of the interpolating polynomial through the STENCIL nodes, and of its derivative."""
-    t = np.asarray(t, dtype=float)
-    k = STENCIL
-    n = len(k)
-    diff = t[..., None] - k  # (..., n)
-    w = np.empty(t.shape + (n,))
-    dw = np.empty_like(w)
-    for i in range(n):
-        others = [j for j in range(n) if j != i]
-        denom = np.prod([k[i] - k[j] for j in others])
-        prod = np.prod(diff[..., others], axis=-1)
-        w[..., i] = prod / denom
-        # d/dt prod_j (t - k_j) = sum_l prod_{j != l} (t - k_j)
-        dsum = np.zeros(t.shape)
-        for skip in others:
-            dsum = dsum + np.prod(diff[..., [j for j in others if j != skip]], axis=-1)
-        dw[..., i] = dsum / denom
-    return w, dw
+# monomial coefficients of the Lagrange basis through the STENCIL nodes: L_i(t) = sum_p C[i, p] t^p
+_BASIS = np.linalg.inv(np.vander(STENCIL, increasing=True)).T
+
+
+def _lagrange(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights at t (in cells) of the interpolant through the STENCIL nodes, and of its first two derivatives."""
+    t = np.asarray(t, dtype=float)[..., None]
+    p = np.arange(len(STENCIL))
+    powers = t ** p  # (..., n)
+    d1 = np.where(p >= 1, p * t ** np.maximum(p - 1, 0), 0.0)
+    d2 = np.where(p >= 2, p * (p - 1) * t ** np.maximum(p - 2, 0), 0.0)
+    return powers @ _BASIS.T, d1 @ _BASIS.T, d2 @ _BASIS.T
 
 
 @dataclass
@@ -112,6 +106,7 @@ class _Shift:
     index: np.ndarray  # (n_z, len(STENCIL)) offsets into the padded array, relative to a
     weight: np.ndarray  # (n_z, len(STENCIL))
     dweight: np.ndarray  # (n_z, len(STENCIL)), d/du (per unit u)
+    d2weight: np.ndarray  # (n_z, len(STENCIL)), d^2/du^2
     pad: int
     z: np.ndarray  # the Gauss-Hermite rule of this step
     w: np.ndarray
@@ -125,8 +120,8 @@ class _Shift:
         cell = cell.astype(int)
         pad = int(np.max(np.abs(cell))) + len(STENCIL)
         index = cell[:, None] + STENCIL.astype(int)[None, :] + pad
-        lw, ldw = _lagrange(t)
-        return cls(index, lw, ldw / grid.du, pad, z, w)
+        lw, ldw, ld2w = _lagrange(t)
+        return cls(index, lw, ldw / grid.du, ld2w / grid.du**2, pad, z, w)
 
 
 def _pad(f: np.ndarray, pad: int) -> np.ndarray:
@@ -236,31 +231,31 @@ class LadderPass:
 
     @cached_property
     def delta_gradient(self) -> np.ndarray:
-        """d value / d Delta_i for i = 0 (Delta_0 = q_0) .. k."""
+        """d value / d Delta_i for i = 0 (Delta_0 = q_0) .. k, in the heat-equation form.
+
+        d f_{i-1}(u) / d Delta_i = (1/2) <f_i'' + m_i f_i'^2>_tau (Gaussian integration by
+        parts of <f_i' z>_tau / (2 sqrt Delta_i)), so
+
+            d value / d Delta_i = (1/2) sum_a P_{i-1}(a) sum_j tau_ij(a) [f_i'' + m_i f_i'^2](u_a + s_i z_j),
+
+        and (1/2) sum_j w_j f_0''(s_0 z_j) for the top step. The form by parts is smooth
+        down to Delta_i = 0; the literal derivative of the discrete step would divide
+        the interpolation error of f_i' by sqrt(Delta_i).
+        """
         g = self.grid
-        n_u = len(g.u)
-        rows = np.arange(n_u)
+        rows = np.arange(len(g.u))
         out = np.zeros(len(self.qs))
-        deltas = np.concatenate([[self.qs[0]], np.diff(self.qs)])
         for i in range(len(self.qs)):
-            s = np.sqrt(deltas[i])
-            if s == 0.0:
-                # zero-width step: the limit (1/2) sum P (f'' + m f'^2), f'' by central differences
-                f = self.fs[i]
-                d1 = np.gradient(f, g.du)
-                d2 = np.gradient(d1, g.du)
-                m = self.ms[i - 1] if i > 0 else 0.0
-                out[i] = 0.5 * float(np.dot(self.measures[i], d2 + m * d1**2))
-                continue
             sh = self.shifts[i]
             fp = _pad(self.fs[i], sh.pad)
             if i == 0:
-                dF = _gather(fp, np.array([g.center]), sh, sh.dweight)
-                out[i] = float(np.sum(sh.w * dF[0] * sh.z)) / (2 * s)
+                d2 = _gather(fp, np.array([g.center]), sh, sh.d2weight)
+                out[i] = 0.5 * float(np.dot(sh.w, d2[0]))
             else:
-                dF = _gather(fp, rows, sh, sh.dweight)
+                d1 = _gather(fp, rows, sh, sh.dweight)
+                d2 = _gather(fp, rows, sh, sh.d2weight)
                 weight = self.measures[i - 1][:, None] * self.taus[i - 1]
-                out[i] = float(np.sum(weight * dF * sh.z[None, :])) / (2 * s)
+                out[i] = 0.5 * float(np.sum(weight * (d2 + self.ms[i - 1] * d1**2)))
         return out
 
     @cached_property

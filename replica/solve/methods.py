@@ -6,7 +6,10 @@
   than plain damping when the map is contracting slowly.
 - ``newton``: Newton's method with the symbolic Jacobian and a backtracking
   line search that keeps every iterate inside the order parameters' domain
-  (scipy's root finders know nothing of domains such as 0 <= q < 1).
+  (scipy's root finders know nothing of domains such as 0 <= q < 1). Where
+  the Jacobian is a finite difference of an exact gradient (a Parisi ladder:
+  n + 1 gradient evaluations each), it is computed once and then carried by
+  Broyden's rank-one updates, refreshed only when a step fails.
 
 Each returns an ``Iteration`` with the final theta, the undamped residual
 max_i |G_i(theta)|, the number of iterations and a status message; none of
@@ -30,6 +33,7 @@ class Iteration:
     iterations: int
     converged: bool
     status: str
+    jacobian: np.ndarray | None = None  # the last Jacobian of a Newton iteration (for reuse)
 
 
 class Domain:
@@ -150,12 +154,19 @@ def newton(
     *,
     tol: float,
     max_iter: int,
+    broyden: bool = False,
+    jac0: np.ndarray | None = None,
 ) -> Iteration:
     """Newton's method on G(theta) = 0 with the analytic Jacobian.
 
     Backtracking halves the step until the iterate is inside the domain and
-    |G|_2 decreases (Armijo, c = 1e-4).
+    |G|_2 decreases (Armijo, c = 1e-4). With ``broyden`` the Jacobian (from
+    ``jac0`` if given, else ``system``) is updated by rank-one secant steps,
+    J += (dG - J dtheta) dtheta^T / |dtheta|^2, and recomputed by ``system``
+    only when a step along it fails or stalls.
     """
+    if broyden:
+        return _broyden(system, residual_fn, theta0, domain, tol=tol, max_iter=max_iter, jac0=jac0)
     theta = np.array(theta0, dtype=float)
     if not domain.inside(theta):
         theta = domain.clip(theta)
@@ -163,33 +174,87 @@ def newton(
     residual = _max_abs(g)
     for it in range(max_iter + 1):
         if not np.isfinite(residual) or not np.all(np.isfinite(jac)):
-            return Iteration(theta, residual, it, False, "newton: non-finite system")
+            return Iteration(theta, residual, it, False, "newton: non-finite system", jac)
         if residual <= tol:
-            return Iteration(theta, residual, it, True, "newton: converged")
+            return Iteration(theta, residual, it, True, "newton: converged", jac)
         if it == max_iter:
             break
         try:
             step = np.linalg.solve(jac, -g)
         except np.linalg.LinAlgError:
-            return Iteration(theta, residual, it, False, "newton: singular Jacobian")
-        norm = float(np.linalg.norm(g))
-        t = 1.0
-        while True:
-            trial = theta + t * step
-            if domain.inside(trial):
-                g_trial = residual_fn(trial) if t < 1.0 else None
-                if g_trial is None:
-                    g_new, jac_new = system(trial)
-                    g_trial = g_new
-                if np.all(np.isfinite(g_trial)) and np.linalg.norm(g_trial) <= (1.0 - 1e-4 * t) * norm:
-                    break
-            t *= 0.5
-            if t < 1e-10:
-                return Iteration(theta, residual, it, False, "newton: line search failed")
+            return Iteration(theta, residual, it, False, "newton: singular Jacobian", jac)
+        trial, g_trial = _line_search(residual_fn, theta, step, g, domain, first=lambda t: system(t))
+        if trial is None:
+            return Iteration(theta, residual, it, False, "newton: line search failed", jac)
         theta = trial
-        if t < 1.0:
-            g, jac = system(theta)
+        if isinstance(g_trial, tuple):  # the full step: system() was called there
+            g, jac = g_trial
         else:
-            g, jac = g_new, jac_new
+            g, jac = system(theta)
         residual = _max_abs(g)
-    return Iteration(theta, residual, max_iter, False, f"newton: no convergence in {max_iter} iterations")
+    return Iteration(theta, residual, max_iter, False, f"newton: no convergence in {max_iter} iterations", jac)
+
+
+def _line_search(residual_fn, theta, step, g, domain, first=None):
+    """Backtracking along ``step``: (theta + t step, G there) with sufficient decrease, or (None, None).
+
+    ``first`` evaluates the full step (t = 1) instead of ``residual_fn`` (Newton
+    wants the Jacobian there too); its result is returned as it is.
+    """
+    norm = float(np.linalg.norm(g))
+    t = 1.0
+    while t >= 1e-10:
+        trial = theta + t * step
+        if domain.inside(trial):
+            out = first(trial) if (first is not None and t == 1.0) else residual_fn(trial)
+            g_trial = out[0] if isinstance(out, tuple) else out
+            if np.all(np.isfinite(g_trial)) and np.linalg.norm(g_trial) <= (1.0 - 1e-4 * t) * norm:
+                return trial, out
+        t *= 0.5
+    return None, None
+
+
+def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Iteration:
+    """Newton with a Broyden-updated Jacobian (see ``newton``)."""
+    theta = np.array(theta0, dtype=float)
+    if not domain.inside(theta):
+        theta = domain.clip(theta)
+    n = len(theta)
+    if jac0 is not None and np.shape(jac0) == (n, n) and np.all(np.isfinite(jac0)):
+        g = np.asarray(residual_fn(theta), dtype=float)
+        jac, fresh = np.array(jac0, dtype=float), False
+    else:
+        g, jac = system(theta)
+        g, jac, fresh = np.asarray(g, dtype=float), np.array(jac, dtype=float), True
+    residual = _max_abs(g)
+    slow = 0
+    for it in range(max_iter + 1):
+        if not np.isfinite(residual) or not np.all(np.isfinite(jac)):
+            return Iteration(theta, residual, it, False, "newton: non-finite system", jac)
+        if residual <= tol:
+            return Iteration(theta, residual, it, True, "newton: converged", jac)
+        if it == max_iter:
+            break
+        try:
+            step = np.linalg.solve(jac, -g)
+        except np.linalg.LinAlgError:
+            step = None
+        trial, g_new = (None, None) if step is None else _line_search(residual_fn, theta, step, g, domain)
+        if trial is None:
+            if fresh:
+                why = "singular Jacobian" if step is None else "line search failed"
+                return Iteration(theta, residual, it, False, f"newton: {why}", jac)
+            g, jac = system(theta)  # the secant Jacobian led nowhere: recompute it here
+            g, jac, fresh = np.asarray(g, dtype=float), np.array(jac, dtype=float), True
+            continue
+        g_new = np.asarray(g_new, dtype=float)
+        ds, dg = trial - theta, g_new - g
+        jac = jac + np.outer(dg - jac @ ds, ds) / float(ds @ ds)
+        fresh = False
+        previous, theta, g = residual, trial, g_new
+        residual = _max_abs(g)
+        slow = slow + 1 if residual > 0.5 * previous else 0
+        if slow >= 3:  # linear convergence: the secant model has drifted
+            g, jac = system(theta)
+            g, jac, fresh, slow = np.asarray(g, dtype=float), np.array(jac, dtype=float), True, 0
+    return Iteration(theta, residual, max_iter, False, f"newton: no convergence in {max_iter} iterations", jac)

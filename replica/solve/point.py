@@ -86,8 +86,12 @@ def _json_float(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _run_method(problem: CompiledProblem, opts: SolverOptions, theta0, params, quad, warm: bool) -> Iteration:
+def _run_method(
+    problem: CompiledProblem, opts: SolverOptions, theta0, params, quad, warm: bool, jac0=None
+) -> Iteration:
+    """One run of the requested method; ``jac0`` seeds a Broyden Newton (numeric Jacobians)."""
     domain = Domain(problem.free_energy.order_parameters)
+    secant = {"broyden": True, "jac0": jac0} if problem.jacobian_is_numeric else {}
 
     def fmap(t):
         return problem.fixed_map(t, params, quad)
@@ -101,7 +105,7 @@ def _run_method(problem: CompiledProblem, opts: SolverOptions, theta0, params, q
     common = dict(tol=opts.tol, max_iter=opts.max_iter)
     has_fp = problem.has_fixed_point
     if opts.method == "newton":
-        return newton(system, residual_fn, theta0, domain, **common)
+        return newton(system, residual_fn, theta0, domain, **common, **secant)
     if opts.method in ("fixed_point", "anderson") and not has_fp:
         return Iteration(
             np.asarray(theta0, float), math.inf, 0, False, f"{opts.method}: the model has no fixed-point form"
@@ -116,11 +120,13 @@ def _run_method(problem: CompiledProblem, opts: SolverOptions, theta0, params, q
     total = 0
     stages = []
     if warm:
-        it = newton(system, residual_fn, theta0, domain, tol=opts.tol, max_iter=30)
+        it = newton(system, residual_fn, theta0, domain, tol=opts.tol, max_iter=30, **secant)
         total += it.iterations
         stages.append("newton")
         if it.converged:
-            return Iteration(it.theta, it.residual, total, True, "+".join(stages))
+            return Iteration(it.theta, it.residual, total, True, "+".join(stages), it.jacobian)
+        if secant:
+            secant["jac0"] = it.jacobian
     start = np.asarray(theta0, float)
     if has_fp:
         it = fixed_point(fmap, start, domain, damping=opts.damping, stop_at=1e-4, **common)
@@ -130,13 +136,12 @@ def _run_method(problem: CompiledProblem, opts: SolverOptions, theta0, params, q
             return Iteration(it.theta, it.residual, total, True, "+".join(stages))
         if np.isfinite(it.residual):
             start = it.theta
-    it = newton(system, residual_fn, start, domain, **common)
+    it = newton(system, residual_fn, start, domain, **common, **secant)
     total += it.iterations
     stages.append("newton")
     if it.converged or not has_fp:
-        return Iteration(
-            it.theta, it.residual, total, it.converged, "+".join(stages) + ("" if it.converged else f" ({it.status})")
-        )
+        status = "+".join(stages) + ("" if it.converged else f" ({it.status})")
+        return Iteration(it.theta, it.residual, total, it.converged, status, it.jacobian)
     it = anderson(fmap, np.asarray(theta0, float), domain, damping=opts.damping, memory=opts.anderson_memory, **common)
     total += it.iterations
     stages.append("anderson")
@@ -161,14 +166,16 @@ def solve_point(
     fe = problem.free_energy
     if theta0 is None:
         theta0 = np.array([p.init for p in fe.order_parameters], dtype=float)
-    order = min(max(opts.quad_order, quad_order or 0), opts.max_quad_order)
+    order = start_order = min(max(opts.quad_order, quad_order or 0), opts.max_quad_order)
     iterations = 0
     theta = start = np.asarray(theta0, dtype=float)
     quad_error = math.inf
     coarse_values: dict = {}
+    jac = None  # a numeric Jacobian carried from one quadrature order to the next
     while True:
         quad = problem.quadrature(order)
-        it = _run_method(problem, opts, theta, params, quad, warm)
+        it = _run_method(problem, opts, theta, params, quad, warm, jac)
+        jac = it.jacobian if problem.jacobian_is_numeric else None
         iterations += it.iterations
         theta = it.theta
         if not it.converged:
@@ -182,7 +189,7 @@ def solve_point(
         coarse_values = problem.values(theta, params, quad)
         fine_values = problem.values(theta, params, fine)
         diffs = [abs(float(fine_values[k]) - float(coarse_values[k])) for k in coarse_values]
-        diffs.append(_order_parameter_shift(problem, theta, params, quad, fine))
+        diffs.append(_order_parameter_shift(problem, theta, params, quad, fine, jac))
         quad_error = max(diffs) if all(np.isfinite(diffs)) else math.inf
         if quad_error <= opts.quad_tol:
             status = f"converged ({it.status})"
@@ -200,9 +207,12 @@ def solve_point(
     names = fe.order_parameter_names
     if it.converged:
         values = {k: float(v) for k, v in coarse_values.items()}
-        hess = problem.hessian(theta, params, quad)
+        # a numeric Hessian (n + 1 gradients) at the starting order: its quadrature error is
+        # that of the gradient there, far below what the eigenvalues' signs need
+        hess_quad = problem.quadrature(start_order) if problem.jacobian_is_numeric else quad
+        hess = problem.hessian(theta, params, hess_quad)
         eig = np.linalg.eigvalsh(0.5 * (hess + hess.T)) if np.all(np.isfinite(hess)) else [math.nan] * len(names)
-        stability = {"hessian_eigenvalues": [float(x) for x in eig]}
+        stability = {"hessian_eigenvalues": [float(x) for x in eig], "hessian_quad_order": hess_quad.order}
         if "replicon" in values:
             stability["replicon"] = values["replicon"]
         observables = {k: values[k] for k in result_observable_names(problem)}
@@ -238,16 +248,20 @@ def _resolved(problem: CompiledProblem, theta: np.ndarray, params, quad, quad_to
     return bool(np.all(np.isfinite(diff)) and np.max(diff) <= quad_tol)
 
 
-def _order_parameter_shift(problem: CompiledProblem, theta: np.ndarray, params, coarse, fine) -> float:
+def _order_parameter_shift(problem: CompiledProblem, theta: np.ndarray, params, coarse, fine, jac=None) -> float:
     """max |delta theta|: how far the root moves from n to 2n quadrature nodes.
 
-    To first order, delta = -J_2n^-1 (G_2n - G_n)(theta): bounding it bounds
+    To first order, delta = -J^-1 (G_2n - G_n)(theta): bounding it bounds
     the quadrature error of the order parameters themselves, not only of the
-    residual (an ill-conditioned J amplifies the latter). Where J is not
+    residual (an ill-conditioned J amplifies the latter). J is the Jacobian
+    at n nodes (``jac`` when the iteration carried one). Where J is not
     finite (a square-root branch point at the solution) |G_2n - G_n| is used.
     """
-    g, jac = problem.system(theta, params, fine)
-    g = np.asarray(g, dtype=float) - np.asarray(problem.residual(theta, params, coarse), dtype=float)
+    if jac is None:
+        g_coarse, jac = problem.system(theta, params, coarse)
+    else:
+        g_coarse = problem.residual(theta, params, coarse)
+    g = np.asarray(problem.residual(theta, params, fine), dtype=float) - np.asarray(g_coarse, dtype=float)
     if not np.all(np.isfinite(g)):
         return math.inf
     if not np.all(np.isfinite(jac)):  # e.g. sqrt(q) at q = 0: bound by the change of the residual itself
