@@ -332,25 +332,38 @@ def _do_sweep(cfg, path: str, **executor) -> int:
         sys.exit(130)
     progress.close()
     side = table.sidecar
-    ok, errors = side["converged"], side["errors"]
-    beyond = sum(1 for r in table.rows if str(r.get("status") or "").startswith("beyond"))
-    failed = len(table.rows) - ok - beyond - errors
     where = f"shard {side['shard']['index']} of {side['shard']['count']}: " if side.get("shard") else ""
     resumed = (side.get("resumed") or {}).get("points")
     click.echo(
-        f"wrote {path} ({where}{len(table.rows)} points: {ok} converged, {failed} failed"
-        + (f", {beyond} beyond capacity (no solution)" if beyond else "")
-        + (f", {errors} lost with their chain" if errors else "")
+        f"wrote {path} ({where}{len(table.rows)} points: {_counts(table.rows)}"
         + (f"; {resumed} from the earlier run" if resumed else "")
         + f") in {time.perf_counter() - t0:.2f} s"
     )
     for t in side["transitions"]:
         click.echo("  " + _transition_line(t))
+    errors = side["errors"]
     if errors:
-        reasons = sorted({r["status"] for r in table.rows if str(r.get("status") or "").startswith("error: ")})
+        reasons = sorted({r["status"] for r in table.rows if _status(r).startswith("error: ")})
         click.echo(f"{errors} points lost with their chain ({'; '.join(reasons)}): run again with --resume", err=True)
         return 1
     return 0
+
+
+def _status(row: dict) -> str:
+    return str(row.get("status") or "")
+
+
+def _counts(rows: list[dict]) -> str:
+    """'N converged, M failed[, K beyond capacity (no solution)][, E lost with their chain]'."""
+    ok = sum(1 for r in rows if r.get("converged"))
+    beyond = sum(1 for r in rows if _status(r).startswith("beyond"))
+    errors = sum(1 for r in rows if _status(r).startswith("error: "))
+    failed = len(rows) - ok - beyond - errors
+    return (
+        f"{ok} converged, {failed} failed"
+        + (f", {beyond} beyond capacity (no solution)" if beyond else "")
+        + (f", {errors} lost with their chain" if errors else "")
+    )
 
 
 def _shard(text: str | None) -> tuple[int, int] | None:
@@ -466,17 +479,18 @@ def merge(shards: tuple[str, ...], output: str):
     side = result.table.sidecar
     click.echo(
         f"wrote {output} ({len(shards)} files, {side['points']} of {side['grid_points']} grid points: "
-        f"{side['converged']} converged, {side['failed']} failed)"
+        f"{_counts(result.table.rows)})"
     )
     for t in side["transitions"]:
         click.echo("  " + _transition_line(t))
     axes = side["axes"]
-    if result.failed:
-        click.echo(f"failed: {len(result.failed)} points", err=True)
-        for row in result.failed[:10]:
-            click.echo(f"  {_point(row, axes)}: {row.get('status')}", err=True)
-        if len(result.failed) > 10:
-            click.echo(f"  ... and {len(result.failed) - 10} more (see the table's status column)", err=True)
+    failed = [r for r in result.failed if not _status(r).startswith("beyond")]
+    if failed:
+        click.echo(f"failed: {len(failed)} points", err=True)
+        for row in failed[:10]:
+            click.echo(f"  {_point(row, axes)}: {_status(row)}", err=True)
+        if len(failed) > 10:
+            click.echo(f"  ... and {len(failed) - 10} more (see the table's status column)", err=True)
     if result.missing:
         shards_text = ", ".join(str(i) for i in result.missing_shards)
         click.echo(
