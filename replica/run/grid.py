@@ -7,6 +7,10 @@ one process, so its points are the same whichever executor ran it. Chains
 are numbered in the grid's canonical order (the product of the other axes,
 in the order the config lists them); tables list chains in that order.
 
+(``sweep.direction: both``, forward and backward chains over the same
+points, fits this shape: each direction is a chain of its own, with its own
+index, and its rows name their direction, which :func:`row_chain_key` reads.)
+
 Shards split the chains of a grid: shard ``i`` of ``n`` holds the chains
 whose index is ``i`` modulo ``n`` (round robin, so that cheap and expensive
 regions of the grid spread over the shards).
