@@ -83,7 +83,26 @@ def sidecar_path(csv_path: str | Path) -> Path:
 def write_results(csv_path: str | Path, columns: list[str], rows: list[dict], sidecar: dict) -> None:
     """Write the table, then its sidecar, each atomically."""
     atomic_write(csv_path, table_text(columns, rows))
-    atomic_write(sidecar_path(csv_path), json.dumps(sidecar, indent=2, default=_json_default) + "\n")
+    atomic_write(sidecar_path(csv_path), sidecar_text(sidecar) + "\n")
+
+
+def sidecar_text(obj, indent: int = 0) -> str:
+    """JSON indented like ``indent=2``, except that a list of scalars and lists of scalars stays on one
+    line: a large grid's per-point lists take one line per point, not one per number."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(str(k))}: {sidecar_text(v, indent + 2)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, (list, tuple)) and not all(_flat(x) for x in obj):
+        return "[\n" + ",\n".join(inner + sidecar_text(x, indent + 2) for x in obj) + "\n" + pad + "]"
+    return json.dumps(obj, default=_json_default)
+
+
+def _flat(x) -> bool:
+    """A scalar, or a list of scalars."""
+    if isinstance(x, dict):
+        return False
+    return not isinstance(x, (list, tuple)) or not any(isinstance(y, (dict, list, tuple)) for y in x)
 
 
 def _json_default(obj):

@@ -145,3 +145,19 @@ def test_finished_rows_prefers_the_journal_and_refuses_another_config(tmp_path):
     (tmp_path / "x.csv.journal").write_text(json.dumps({"alpha": 0.1}) + "\n")  # no header: not ours to trust
     with pytest.raises(ReplicaError, match="no config hash"):
         finished_rows(out, "h1")
+
+
+def test_sidecar_text_is_json_with_one_line_per_point(tmp_path):
+    from replica.run.store import sidecar_text
+
+    side = {
+        "config": {"sweep": {"alpha": {"values": [0.1, 0.2]}}},
+        "transitions": [{"kind": "capacity", "params": {"kappa": 0.0}}],
+        "point_diagnostics": {"columns": ["alpha", "h"], "rows": [[0.1, [1.0, -2.0]], [0.2, None]]},
+        "empty": {},
+        "none": None,
+    }
+    text = sidecar_text(side)
+    assert json.loads(text) == side
+    assert '      [0.1, [1.0, -2.0]],\n      [0.2, null]\n' in text
+    assert '"values": [0.1, 0.2]' in text
