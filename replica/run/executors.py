@@ -9,7 +9,7 @@ same rows.
 - ``run_serial``: in this process, chain after chain.
 - ``run_processes``: a pool of ``jobs`` worker processes on this machine.
   Each worker holds one chain at a time, sent to it over its own pipe, and
-  sends back each row as soon as it is solved. Workers are forked where the
+  sends back its rows as they are solved (batched, at most 50 ms late). Workers are forked where the
   platform allows (they inherit the compiled model), else spawned (they load
   it from the compile cache). A worker that dies (a segfault, the OOM
   killer) loses only its chain: its remaining points become ``error:`` rows
@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from .work import chain_rows, context, dask_chain, error_rows, seed_context
 
 Emit = Callable[[int, dict], None]
 DASK_CONNECT_TIMEOUT = "10s"  # to reach the scheduler
+SEND_EVERY_S = 0.05  # a pool worker sends its finished rows at least this often
 
 
 @dataclass
@@ -72,7 +74,11 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def _worker_main(conn, resolved: dict, parent_pid: int) -> None:
-    """A pool worker: receive (chain, done) or None; send ("row", row)... then ("done", None)."""
+    """A pool worker: receive (chain, done) or None; send ("rows", [row, ...])... then ("done", None).
+
+    Rows go out in batches, at most ``SEND_EVERY_S`` after they are solved (one
+    message per point would cost the parent a wake-up per millisecond point).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _exit_with_parent(parent_pid)
@@ -93,10 +99,16 @@ def _worker_main(conn, resolved: dict, parent_pid: int) -> None:
         if failure is not None:
             conn.send(("failed", failure))
             continue
+        batch, sent = [], time.monotonic()
         for row in chain_rows(cfg, problem, chain, done):
-            if os.getppid() != parent_pid:
-                os._exit(1)
-            conn.send(("row", row))
+            batch.append(row)
+            if time.monotonic() - sent >= SEND_EVERY_S:
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+                conn.send(("rows", batch))
+                batch, sent = [], time.monotonic()
+        if batch:
+            conn.send(("rows", batch))
         conn.send(("done", None))
 
 
@@ -166,9 +178,10 @@ def run_processes(cfg: RunConfig, problem: CompiledProblem, tasks: list[Task], e
         try:
             while worker.task is not None and worker.conn.poll():
                 kind, payload = worker.conn.recv()
-                if kind == "row":
-                    worker.position += 1
-                    emit(worker.task.chain.index, payload)
+                if kind == "rows":
+                    for row in payload:
+                        worker.position += 1
+                        emit(worker.task.chain.index, row)
                 elif kind == "done":
                     assign(worker)
                 else:  # "failed": the worker could not build the problem
