@@ -253,18 +253,16 @@ class _Progress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
-        if sys.stderr.isatty():
+        if sys.stderr.isatty():  # the bar counts this run's points, so that its time left is right
             self.bar = click.progressbar(
-                length=total,
-                label=self.label,
+                length=total - resumed,
+                label=self.label + (f" ({resumed} of {total} points resumed)" if resumed else ""),
                 file=sys.stderr,
                 show_pos=True,
                 show_eta=True,
                 item_show_func=self._status,
             )
             self.bar.__enter__()
-            if resumed:
-                self.bar.update(resumed)
 
     def rate(self, now: float) -> float:
         return (self.done - self.resumed) / max(now - self.t0, 1e-9)
