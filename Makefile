@@ -1,4 +1,5 @@
-# replica: `make test` and `make figures` install what they need into .venv first.
+# replica: `make test` and `make figures` install what they need into .venv first
+# (with the optional dask extra, so that the tests of `sweep --dask` run).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(STAMP)
 
 lint: $(STAMP)

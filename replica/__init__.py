@@ -5,7 +5,7 @@ The library behind the ``replica`` command::
     import replica
     sol = replica.solve_config("configs/binary_rs.yaml", set=["params.alpha=0.8"])
     sol.converged, sol.order_parameters["q"], sol.observables["entropy"]
-    table = replica.sweep_config("configs/binary_rs.yaml", output="results/binary_rs.csv")
+    table = replica.sweep_config("configs/binary_rs.yaml", output="results/binary_rs.csv", jobs=2)
     found = replica.locate_transitions("configs/spherical_capacity.yaml")
 
 Each takes a config path (or a config mapping) and optional ``set`` overrides
@@ -40,11 +40,15 @@ def solve_config(config, set: list[str] | None = None):  # noqa: A002
     return solve_point(compile_free_energy(cfg.free_energy), cfg.params, cfg.solver, theta0=cfg.theta0())
 
 
-def sweep_config(config, output: str | None = None, set: list[str] | None = None):  # noqa: A002
-    """Run the config's sweep; returns a Table (columns, rows, sidecar); writes ``output`` if given."""
+def sweep_config(config, output: str | None = None, set: list[str] | None = None, **executor):  # noqa: A002
+    """Run the config's sweep; returns a Table (columns, rows, sidecar); writes ``output`` if given.
+
+    ``executor``: ``jobs=N`` (local processes), ``shard=(i, n)``, ``dask="tcp://host:port"``,
+    ``resume=True``, as the command line's ``--jobs``, ``--shard``, ``--dask``, ``--resume``.
+    """
     from .run import run_sweep
 
-    return run_sweep(load(config, set), output)
+    return run_sweep(load(config, set), output, **executor)
 
 
 def locate_transitions(config, set: list[str] | None = None) -> list[dict]:  # noqa: A002

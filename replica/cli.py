@@ -1,7 +1,8 @@
 """The ``replica`` command line (Click).
 
 Exit status: 0 success; 1 the computation ran but a point did not converge
-(``solve``); 2 bad input (config, option, expression) with a one-line
+(``solve``), chains were lost with a worker (``sweep``: run again with
+``--resume``) or points are missing (``merge``); 2 bad input (config, option, expression) with a one-line
 ``error: <field>: <reason>`` on stderr; 130 interrupted (finished points kept).
 """
 
@@ -11,6 +12,7 @@ import contextlib
 import functools
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -227,28 +229,46 @@ def solve(config: str, overrides: tuple[str, ...], as_json: bool):
 
 
 class _Progress:
-    """Click's progress bar on a terminal; otherwise a log line at most every few seconds."""
+    """Click's progress bar on a terminal (points done, failed, rate, time left); else a log line every few seconds.
+
+    ``start(total, resumed)`` sets the number of points of the run and those
+    already finished by an earlier run (``--resume``); rates and time left
+    count only the points solved by this run.
+    """
 
     LOG_EVERY_S = 2.0
 
     def __init__(self, total: int, label: str, failed_word: str = "failed"):
-        self.total = total
         self.label = label
         self.failed_word = failed_word
-        self.done = 0
+        self.bar = None
+        self.start(total, 0)
+
+    def start(self, total: int, resumed: int):
+        self.total = total
+        self.resumed = resumed
+        self.done = resumed
         self.failed = 0
         self.t0 = self.last = time.perf_counter()
-        self.bar = None
-        if sys.stderr.isatty():
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+        if sys.stderr.isatty():  # the bar counts this run's points, so that its time left is right
             self.bar = click.progressbar(
-                length=total,
-                label=label,
+                length=total - resumed,
+                label=self.label + (f" ({resumed} of {total} points resumed)" if resumed else ""),
                 file=sys.stderr,
                 show_pos=True,
                 show_eta=True,
-                item_show_func=lambda _: f"{self.failed} {self.failed_word}" if self.failed else None,
+                item_show_func=self._status,
             )
             self.bar.__enter__()
+
+    def rate(self, now: float) -> float:
+        return (self.done - self.resumed) / max(now - self.t0, 1e-9)
+
+    def _status(self, _row) -> str:
+        return f"{self.failed} {self.failed_word}, {self.rate(time.perf_counter()):.1f} points/s"
 
     def __call__(self, row: dict):
         self.done += 1
@@ -262,10 +282,11 @@ class _Progress:
             self._log(now)
 
     def _log(self, now: float):
-        rate = self.done / max(now - self.t0, 1e-9)
+        rate = self.rate(now)
         left = (self.total - self.done) / rate if rate > 0 else math.inf
+        resumed = f" ({self.resumed} resumed)" if self.resumed else ""
         click.echo(
-            f"[replica] {self.label}: {self.done}/{self.total} points, {self.failed} {self.failed_word}, "
+            f"[replica] {self.label}: {self.done}/{self.total} points{resumed}, {self.failed} {self.failed_word}, "
             f"{rate:.1f} points/s, about {left:.0f} s left",
             err=True,
         )
@@ -286,7 +307,8 @@ def _output(cfg, output: str | None) -> str:
     return path
 
 
-def _do_sweep(cfg, path: str):
+def _do_sweep(cfg, path: str, **executor) -> int:
+    """Run the sweep (``executor``: jobs, shard, dask, resume); return the exit status (0, or 1 if chains were lost)."""
     from .run import run_sweep
 
     if cfg.sweep is None:
@@ -294,26 +316,78 @@ def _do_sweep(cfg, path: str):
     progress = _Progress(cfg.sweep.size, "sweep")
     t0 = time.perf_counter()
     try:
-        table = run_sweep(cfg, path, progress=progress)
+        table = run_sweep(cfg, path, progress=progress, **executor)
     except KeyboardInterrupt:
         progress.close()
         if Path(path).exists():
-            click.echo(f"interrupted: {progress.done} finished points kept in {path} (marked incomplete)", err=True)
+            click.echo(
+                f"interrupted: {progress.done} finished points kept in {path} (marked incomplete; "
+                "continue with --resume)",
+                err=True,
+            )
         else:
             click.echo("interrupted before the sweep started: nothing written", err=True)
         sys.exit(130)
     progress.close()
-    ok = table.sidecar["converged"]
-    beyond = sum(1 for r in table.rows if str(r.get("status") or "").startswith("beyond"))
-    failed = len(table.rows) - ok - beyond
+    side = table.sidecar
+    where = f"shard {side['shard']['index']} of {side['shard']['count']}: " if side.get("shard") else ""
+    resumed = (side.get("resumed") or {}).get("points")
     click.echo(
-        f"wrote {path} ({len(table.rows)} points: {ok} converged, {failed} failed"
-        + (f", {beyond} beyond capacity (no solution)" if beyond else "")
+        f"wrote {path} ({where}{len(table.rows)} points: {_counts(table.rows)}"
+        + (f"; {resumed} from the earlier run" if resumed else "")
         + f") in {time.perf_counter() - t0:.2f} s"
     )
-    for t in table.sidecar["transitions"]:
+    for t in side["transitions"]:
         click.echo("  " + _transition_line(t))
-    return table
+    errors = side["errors"]
+    if errors:
+        reasons = sorted({r["status"] for r in table.rows if _status(r).startswith("error: ")})
+        click.echo(f"{errors} points lost with their chain ({'; '.join(reasons)}): run again with --resume", err=True)
+        return 1
+    return 0
+
+
+def _status(row: dict) -> str:
+    return str(row.get("status") or "")
+
+
+def _counts(rows: list[dict]) -> str:
+    """'N converged, M failed[, K beyond capacity (no solution)][, E lost with their chain]'."""
+    ok = sum(1 for r in rows if r.get("converged"))
+    beyond = sum(1 for r in rows if _status(r).startswith("beyond"))
+    errors = sum(1 for r in rows if _status(r).startswith("error: "))
+    failed = len(rows) - ok - beyond - errors
+    return (
+        f"{ok} converged, {failed} failed"
+        + (f", {beyond} beyond capacity (no solution)" if beyond else "")
+        + (f", {errors} lost with their chain" if errors else "")
+    )
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """``i/n`` (i from 0) or ``auto/n`` (i from SLURM_ARRAY_TASK_ID)."""
+    if text is None:
+        return None
+    index, sep, count = text.partition("/")
+    if not sep or not count.strip().isdigit() or int(count) < 1:
+        raise ReplicaError("--shard", f"expected i/n (i = 0 .. n-1) or auto/n, got '{text}'")
+    n = int(count)
+    if index.strip() == "auto":
+        env = os.environ.get("SLURM_ARRAY_TASK_ID")
+        if env is None:
+            raise ReplicaError("--shard", "auto/n reads SLURM_ARRAY_TASK_ID, which is not set (not in a job array?)")
+        index, field = env, f"--shard auto/{n}: SLURM_ARRAY_TASK_ID"
+    else:
+        field = "--shard"
+    if not index.strip().isdigit() or not 0 <= int(index) < n:
+        raise ReplicaError(field, f"shard index '{index}' is not one of 0 .. {n - 1}")
+    return int(index), n
+
+
+def _jobs(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ReplicaError("--jobs", f"expected a number of processes (1 or more), got '{text}'")
+    return int(text)
 
 
 def _transition_line(t: dict) -> str:
@@ -347,13 +421,90 @@ def _do_transitions(cfg, path: str | None):
 @click.argument("config")
 @click.option("--set", "overrides", multiple=True, help=SET_HELP)
 @click.option("-o", "--output", help="Results CSV (a JSON sidecar is written beside it).")
+@click.option("--jobs", "jobs", default="1", metavar="N", help="Run the chains in N local processes (default 1).")
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="Run only shard I of N (I = 0 .. N-1; auto/N reads SLURM_ARRAY_TASK_ID); writes OUT.shard-I-of-N.csv.",
+)
+@click.option("--dask", metavar="ADDRESS", help="Run the chains on the Dask scheduler at ADDRESS (replica[dask]).")
+@click.option("--resume", is_flag=True, help="Keep the finished points in the output (same config); run the rest.")
 @handles_errors
-def sweep(config: str, overrides: tuple[str, ...], output: str | None):
+def sweep(
+    config: str,
+    overrides: tuple[str, ...],
+    output: str | None,
+    jobs: str,
+    shard: str | None,
+    dask: str | None,
+    resume: bool,
+):
     """Solve every point of the config's sweep grid, as continuation chains."""
     cfg = _load(config, overrides)
     path = _output(cfg, output)
+    n_jobs = _jobs(jobs)
+    where = _shard(shard)
+    if dask is not None and n_jobs > 1:
+        raise ReplicaError("--jobs", "not with --dask: the Dask cluster's workers run the chains")
+    if cfg.sweep is None:
+        raise ReplicaError("sweep", "the config has no sweep section")
+    if where is not None:
+        from .run.grid import shard_path
+
+        path = str(shard_path(path, *where))
     with _sigterm_as_interrupt():
-        _do_sweep(cfg, path)
+        status = _do_sweep(cfg, path, jobs=n_jobs, shard=where, dask=dask, resume=resume)
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="The merged results CSV (a JSON sidecar is written beside it).")
+@handles_errors
+def merge(shards: tuple[str, ...], output: str):
+    """Join the shard files of one sweep into one table.
+
+    Exit status 0 when the shards cover the grid, 1 when points are missing
+    (the table is written, marked incomplete), 2 when the files are not
+    shards of one sweep (nothing written).
+    """
+    from .run.merge import merge_shards
+
+    if not output.endswith(".csv"):
+        raise ReplicaError("--output", f"expected a path ending in .csv, got {output}")
+    result = merge_shards(list(shards))
+    result.table.write(output)
+    side = result.table.sidecar
+    click.echo(
+        f"wrote {output} ({len(shards)} files, {side['points']} of {side['grid_points']} grid points: "
+        f"{_counts(result.table.rows)})"
+    )
+    for t in side["transitions"]:
+        click.echo("  " + _transition_line(t))
+    axes = side["axes"]
+    failed = [r for r in result.failed if not _status(r).startswith("beyond")]
+    if failed:
+        click.echo(f"failed: {len(failed)} points", err=True)
+        for row in failed[:10]:
+            click.echo(f"  {_point(row, axes)}: {_status(row)}", err=True)
+        if len(failed) > 10:
+            click.echo(f"  ... and {len(failed) - 10} more (see the table's status column)", err=True)
+    if result.missing:
+        shards_text = ", ".join(str(i) for i in result.missing_shards)
+        click.echo(
+            f"missing: {len(result.missing)} points"
+            + (f" (of shard {shards_text}: run it, or continue it with --resume)" if shards_text else ""),
+            err=True,
+        )
+        for point in result.missing[:10]:
+            click.echo(f"  {_point(point, axes)}", err=True)
+        if len(result.missing) > 10:
+            click.echo(f"  ... and {len(result.missing) - 10} more (listed in the sidecar)", err=True)
+    sys.exit(0 if result.complete else 1)
+
+
+def _point(row: dict, axes: list[str]) -> str:
+    return ", ".join(f"{a}={_fmt(row.get(a))}" for a in axes)
 
 
 @main.command()
@@ -405,13 +556,16 @@ def run(config: str, overrides: tuple[str, ...], output: str | None):
     cfg = _load(config, overrides)
     path = _output(cfg, output)
     swept = set(cfg.sweep.names) if cfg.sweep else set()
+    status = 0
     with _sigterm_as_interrupt():
         if cfg.transitions and any(t.parameter not in swept for t in cfg.transitions):
             table = _do_transitions(cfg, path)
             click.echo(f"wrote {path} ({len(table.rows)} transition points)")
         else:
-            _do_sweep(cfg, path)
+            status = _do_sweep(cfg, path)
     click.echo(f"wrote {plot_file(path)}")
+    if status:
+        sys.exit(status)
 
 
 @main.command()

@@ -400,6 +400,12 @@ def _validate_sweep(fe: FreeEnergy, raw: dict) -> SweepSpec:
     return SweepSpec(axes, chain, direction)
 
 
+def sweep_from_resolved(data: dict) -> SweepSpec:
+    """The SweepSpec of a resolved config's ``sweep`` mapping (what a sidecar holds); the inverse of the below."""
+    axes = [SweepAxis(k, np.array(v["values"], dtype=float)) for k, v in data.items() if k not in SWEEP_RESERVED]
+    return SweepSpec(axes, data["chain"], data.get("direction", "forward"))
+
+
 def _sweep_resolved(sweep: SweepSpec) -> dict:
     out: dict = {a.name: {"values": [float(v) for v in a.values]} for a in sweep.axes}
     out["chain"] = sweep.chain

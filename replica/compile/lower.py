@@ -303,7 +303,7 @@ class CompiledProblem:
 
     @property
     def has_fixed_point(self) -> bool:
-        return self.free_energy.fixed_point is not None
+        return self._fixed_map is not None
 
     def fixed_map(self, theta, params, quad: Quadrature) -> np.ndarray:
         """F(theta) of the fixed-point forms theta = F(theta)."""
@@ -370,8 +370,10 @@ _CACHE: dict[str, CompiledProblem] = {}
 
 
 def compile_free_energy(free_energy: FreeEnergy) -> CompiledProblem:
-    """The CompiledProblem of a FreeEnergy, shared within the process."""
+    """The CompiledProblem of a FreeEnergy, shared within the process and across processes (compile/cache.py)."""
     key = free_energy.key()
     if key not in _CACHE:
-        _CACHE[key] = CompiledProblem(free_energy)
+        from .cache import load_or_compile
+
+        _CACHE[key] = load_or_compile(CompiledProblem(free_energy), key)
     return _CACHE[key]

@@ -4,9 +4,10 @@
   then ``os.replace``: a results file is either the old one or the new one,
   never half written.
 - ``Journal``: while a sweep runs, every finished point is appended as one
-  JSON line to ``<output>.journal`` and flushed, so that a process killed at
-  any moment (even by SIGKILL) keeps its finished points on disk. The
-  journal is removed once the final table is in place.
+  JSON line to ``<output>.journal`` (after a header naming the config hash),
+  so that a process killed at any moment (even by SIGKILL) keeps its
+  finished points on disk; ``finished_rows`` reads them back for
+  ``--resume``. The journal is removed once the final table is in place.
 - ``provenance``: what goes into every sidecar (versions, host, times).
 """
 
@@ -21,28 +22,15 @@ import platform
 import socket
 import subprocess
 import sys
-import tempfile
+import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from ..errors import ReplicaError
+from ..files import atomic_write
+
 STATUS_COLUMNS = ("converged", "residual", "iterations", "quad_order", "quad_error", "wall_time", "status")
-
-
-def atomic_write(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _cell(value) -> str:
@@ -95,7 +83,26 @@ def sidecar_path(csv_path: str | Path) -> Path:
 def write_results(csv_path: str | Path, columns: list[str], rows: list[dict], sidecar: dict) -> None:
     """Write the table, then its sidecar, each atomically."""
     atomic_write(csv_path, table_text(columns, rows))
-    atomic_write(sidecar_path(csv_path), json.dumps(sidecar, indent=2, default=_json_default) + "\n")
+    atomic_write(sidecar_path(csv_path), sidecar_text(sidecar) + "\n")
+
+
+def sidecar_text(obj, indent: int = 0) -> str:
+    """JSON indented like ``indent=2``, except that a list of scalars and lists of scalars stays on one
+    line: a large grid's per-point lists take one line per point, not one per number."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(str(k))}: {sidecar_text(v, indent + 2)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, (list, tuple)) and not all(_flat(x) for x in obj):
+        return "[\n" + ",\n".join(inner + sidecar_text(x, indent + 2) for x in obj) + "\n" + pad + "]"
+    return json.dumps(obj, default=_json_default)
+
+
+def _flat(x) -> bool:
+    """A scalar, or a list of scalars."""
+    if isinstance(x, dict):
+        return False
+    return not isinstance(x, (list, tuple)) or not any(isinstance(y, (dict, list, tuple)) for y in x)
 
 
 def _json_default(obj):
@@ -106,32 +113,102 @@ def _json_default(obj):
     return str(obj)
 
 
-class Journal:
-    """Append-only record of finished points, one JSON object per line.
+def journal_path(csv_path: str | Path) -> Path:
+    return Path(str(csv_path) + ".journal")
 
-    ``count`` is the number of rows committed (written and flushed). On close,
-    anything after the last committed row (a line cut by an interrupt) is cut.
+
+class Journal:
+    """Append-only record of finished points: a header line, then one JSON object per row.
+
+    The header (``{"replica_journal": 1, "config_hash": ...}``) says which
+    config the rows belong to, so that ``--resume`` never mixes configs. Each
+    row is one ``os.write`` of one whole line to a file opened ``O_APPEND``: a
+    process killed at any moment (even by SIGKILL) leaves whole lines and at
+    most one cut last line, which :func:`read_journal` drops. Lines are handed
+    to the operating system at once (they survive the death of the process)
+    and fsync-ed at most once a second (a power cut loses at most that second).
+
+    Opening writes the file afresh, atomically, with the header and ``rows``
+    (a resumed sweep's kept points); ``count`` counts the rows appended since,
+    ``last`` is the latest of them.
     """
 
-    def __init__(self, csv_path: str | Path):
-        self.path = Path(str(csv_path) + ".journal")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a")
-        self._committed = self._fh.tell()
+    FSYNC_EVERY_S = 1.0
+
+    def __init__(self, csv_path: str | Path, header: dict | None = None, rows=()):
+        self.path = journal_path(csv_path)
+        lines = [_json_line(dict(header, replica_journal=1))] if header is not None else []
+        atomic_write(self.path, "".join(lines + [_json_line(row) for row in rows]))
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        self._synced = time.monotonic()
         self.count = 0
+        self.last: dict | None = None
 
     def append(self, row: dict) -> None:
-        line = json.dumps(row, default=_json_default) + "\n"
-        self._fh.write(line)
-        self._fh.flush()
-        self._committed = self._fh.tell()
+        os.write(self._fd, _json_line(row).encode())
         self.count += 1
+        self.last = row
+        if time.monotonic() - self._synced >= self.FSYNC_EVERY_S:
+            os.fsync(self._fd)
+            self._synced = time.monotonic()
 
     def close(self, remove: bool) -> None:
-        self._fh.truncate(self._committed)
-        self._fh.close()
+        os.close(self._fd)
         if remove and self.path.exists():
             self.path.unlink()
+
+
+def _json_line(obj: dict) -> str:
+    return json.dumps(obj, default=_json_default) + "\n"
+
+
+def read_journal(path: str | Path) -> tuple[dict | None, list[dict]]:
+    """(header or None, rows) of a journal; a cut last line (a process killed mid-write) is dropped."""
+    header, rows = None, []
+    with open(path) as fh:
+        text = fh.read()
+    for i, line in enumerate(text.split("\n")[:-1]):  # the part after the last newline is cut or empty
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            break
+        if i == 0 and isinstance(obj, dict) and "replica_journal" in obj:
+            header = obj
+        elif isinstance(obj, dict):
+            rows.append(obj)
+    return header, rows
+
+
+def finished_rows(csv_path: str | Path, config_hash: str) -> tuple[list[dict], str | None]:
+    """The rows an earlier run of the same config left at ``csv_path``, and where they came from.
+
+    The journal if there is one (it holds every point the table holds, and
+    those finished after the table was last written), else the table;
+    ``([], None)`` if neither exists. Rows of another config are refused
+    (a ReplicaError naming the file).
+    """
+    jpath = journal_path(csv_path)
+    if jpath.exists():
+        header, rows = read_journal(jpath)
+        _check_hash(jpath, (header or {}).get("config_hash"), config_hash)
+        return rows, str(jpath)
+    if Path(csv_path).exists():
+        try:
+            side = json.loads(sidecar_path(csv_path).read_text())
+        except (OSError, ValueError):
+            side = {}
+        _check_hash(csv_path, side.get("config_hash"), config_hash)
+        return read_table(csv_path)[1], str(csv_path)
+    return [], None
+
+
+def _check_hash(path, found: str | None, expected: str) -> None:
+    if found != expected:
+        was = f"config hash {found[:12]}" if found else "no config hash"
+        raise ReplicaError(
+            "--resume",
+            f"{path} holds points of another config ({was}, this config {expected[:12]}): remove it or give another -o",
+        )
 
 
 def _git_commit() -> str | None:
@@ -152,11 +229,29 @@ def _version(package: str) -> str | None:
         return None
 
 
+def _git_dirty() -> bool | None:
+    """Whether the source tree has uncommitted changes (None outside a git checkout)."""
+    try:
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", "replica"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        return bool(out.stdout.strip()) if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def provenance() -> dict:
     """Versions, host and commit that go into every sidecar."""
+    commit = _git_commit()
     return {
         "replica_version": _version("replica"),
-        "git_commit": _git_commit(),
+        "git_commit": commit,
+        "git_dirty": _git_dirty() if commit else None,
         "versions": {
             "python": platform.python_version(),
             **{p: _version(p) for p in ("numpy", "scipy", "sympy", "mpmath", "click", "pyyaml")},

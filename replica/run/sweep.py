@@ -2,8 +2,19 @@
 
 A sweep is the grid of its axes; the ``chain`` axis (by default the last one
 listed) is walked as a continuation chain for every combination of the other
-axes. Each chain starts cold from the model's (or the config's) initial
-guess. Rows are tidy: controls, order parameters, observables, status.
+axes (run/grid.py). A chain is the unit of work: it runs whole, in one
+process, serially (``jobs=1``), in a local process pool (``jobs=N``) or on a
+Dask cluster (run/executors.py), so every executor gives the same table.
+``shard=(i, n)`` runs only the i-th of n disjoint sets of chains (a job
+array's task). Rows are tidy: controls, order parameters, observables,
+status; the table lists chains in the grid's order, each in its walking order.
+
+Nothing finished is lost: each row is journalled (``<output>.journal``) the
+moment it reaches this process; an interrupt (KeyboardInterrupt, which the
+CLI also raises on SIGTERM) writes the finished rows as a table marked
+incomplete. ``resume=True`` keeps the finished rows an earlier run of the same
+config left (journal or table) and runs the rest of each chain from where it
+stopped, with the state the chain had there.
 
 Transitions whose parameter is the chain axis are located along every chain
 after the sweep: the sign change seen in the table gives the bracket, which
@@ -14,20 +25,26 @@ over the grid of the *other* swept axes (e.g. alpha_c(kappa)).
 from __future__ import annotations
 
 import itertools
-import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..compile import CompiledProblem, compile_free_energy
 from ..config import RunConfig
-from ..solve import Solution, Transition, TransitionRequest, locate, result_observable_names, solve_chain
-from ..solve.transitions import KINDS, capacity_skip
-from .store import STATUS_COLUMNS, Journal, now, provenance, write_results
+from ..solve import Transition, TransitionRequest, locate, result_observable_names
+from ..solve.transitions import KINDS
+from .executors import Task, run_dask, run_processes, run_serial
+from .grid import Chain, finished_prefix, grid_chains, group_rows, is_error, shard_chains
+from .store import STATUS_COLUMNS, Journal, finished_rows, now, provenance, write_results
+from .work import solution_row
 
+__all__ = ["Table", "run_sweep", "solution_row", "sweep_columns", "transition_lines"]
+
+# called with every finished row; if it has ``start(total, resumed)``, that is called first
 ProgressFn = Callable[[dict], None]
+DIAGNOSTICS = ("wall_time", "iterations", "residual", "quad_order", "quad_error", "_hessian_eigenvalues", "_worker")
 
 
 @dataclass
@@ -49,45 +66,6 @@ def sweep_columns(cfg: RunConfig, problem: CompiledProblem) -> list[str]:
     return cols + list(STATUS_COLUMNS)
 
 
-def solution_row(params: dict, sol: Solution | None, skipped: str | None) -> dict:
-    row = dict(params)
-    if sol is None:
-        row.update(
-            converged=False,
-            residual=None,
-            iterations=0,
-            quad_order=None,
-            quad_error=None,
-            wall_time=0.0,
-            status=skipped,
-        )
-        return row
-    row.update(sol.values)
-    row.update(
-        converged=sol.converged,
-        residual=sol.residual if math.isfinite(sol.residual) else None,
-        iterations=sol.iterations,
-        quad_order=sol.quad_order,
-        quad_error=sol.quad_error if math.isfinite(sol.quad_error) else None,
-        wall_time=sol.wall_time,
-        status=sol.status,
-    )
-    return row
-
-
-def chains(cfg: RunConfig) -> Iterator[tuple[dict, np.ndarray]]:
-    """(fixed params, chain values) for every chain of the sweep grid."""
-    sweep = cfg.sweep
-    others = [a for a in sweep.axes if a.name != sweep.chain]
-    values = sweep.axis(sweep.chain).values
-    if sweep.direction == "backward":
-        values = values[::-1]
-    for combo in itertools.product(*(a.values for a in others)):
-        base = dict(cfg.params)
-        base.update({a.name: float(v) for a, v in zip(others, combo, strict=False)})
-        yield base, values
-
-
 def base_sidecar(cfg: RunConfig, kind: str) -> dict:
     return {
         "kind": kind,
@@ -101,62 +79,128 @@ def base_sidecar(cfg: RunConfig, kind: str) -> dict:
     }
 
 
-def run_sweep(cfg: RunConfig, output: str | None = None, progress: ProgressFn | None = None) -> Table:
-    """Solve every point of the sweep grid; write ``output`` (+ sidecar) if given.
+class _Rows:
+    """The rows of a run by chain, kept in step with the journal (a row is in both or in neither)."""
 
-    Finished points go to a journal as they come; if the sweep is interrupted
-    (KeyboardInterrupt, which the CLI also raises on SIGTERM) the table of
-    finished points is written, marked incomplete, and the interrupt re-raised.
+    def __init__(self, chains: list[Chain], done: dict[int, list[dict]], journal: Journal | None, progress):
+        self.by_chain = {c.index: list(done[c.index]) for c in chains}
+        self.journal = journal
+        self.progress = progress
+        self.pending: tuple[int, dict] | None = None
+
+    def add(self, index: int, row: dict) -> None:
+        self.pending = (index, row)
+        if self.journal:
+            self.journal.append(row)
+        self.by_chain[index].append(row)
+        self.pending = None
+        if self.progress:
+            self.progress(row)
+
+    def settle(self) -> None:
+        """After an interrupt: keep a row the journal holds but the table did not get."""
+        if self.pending and self.journal and self.journal.last is self.pending[1]:
+            self.by_chain[self.pending[0]].append(self.pending[1])
+        self.pending = None
+
+    def table(self) -> list[dict]:
+        return [row for index in sorted(self.by_chain) for row in self.by_chain[index]]
+
+
+def run_sweep(
+    cfg: RunConfig,
+    output: str | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    jobs: int = 1,
+    shard: tuple[int, int] | None = None,
+    dask: str | None = None,
+    resume: bool = False,
+) -> Table:
+    """Solve every point of the sweep grid (or of one shard of it); write ``output`` (+ sidecar) if given.
+
+    ``jobs``: local worker processes (1: in this process); ``dask``: the
+    address of a Dask scheduler; ``shard=(i, n)``: only the chains of shard i
+    of n; ``resume``: keep the finished rows already at ``output`` (same
+    config) and run only the rest.
     """
     if cfg.sweep is None:
         raise ValueError("the config has no sweep")
+    if resume and not output:
+        raise ValueError("resume needs an output file")
     t0 = time.perf_counter()
     problem = compile_free_energy(cfg.free_energy).warm_up()
     t_compile = time.perf_counter() - t0
     columns = sweep_columns(cfg, problem)
+    chains = grid_chains(cfg.sweep, cfg.params)
+    if shard is not None:
+        chains = shard_chains(chains, *shard)
+    previous, source = finished_rows(output, cfg.hash()) if resume else ([], None)
+    grouped = group_rows(previous, chains)
+    done = {c.index: finished_prefix(c, grouped[c.index]) for c in chains}
+    tasks = [Task(c, done[c.index]) for c in chains if len(done[c.index]) < len(c)]
+    resumed = sum(len(d) for d in done.values())
+    total = sum(len(c) for c in chains)
+
     sidecar = base_sidecar(cfg, "sweep")
-    sidecar.update(columns=columns, chain_axis=cfg.sweep.chain, axes=cfg.sweep.names, points=cfg.sweep.size)
-    rows: list[dict] = []
-    journal = Journal(output) if output else None
-    skip = capacity_skip(problem)
+    sidecar.update(
+        columns=columns,
+        chain_axis=cfg.sweep.chain,
+        axes=cfg.sweep.names,
+        points=total,
+        grid_points=cfg.sweep.size,
+        chains=[c.index for c in chains],
+        shard={"index": shard[0], "count": shard[1]} if shard else None,
+        resumed={"points": resumed, "from": source} if resume else None,
+        compile=dict(getattr(problem, "cache_info", {}), seconds=t_compile),
+    )
+    journal = None
+    if output:
+        header = {"config_hash": cfg.hash(), "started": sidecar["started"], "shard": sidecar["shard"]}
+        journal = Journal(output, header, rows=[row for c in chains for row in done[c.index]])
+    if progress is not None and hasattr(progress, "start"):
+        progress.start(total, resumed)
+    collected = _Rows(chains, done, journal, progress)
     interrupted = False
-    pending: dict | None = None
+    executor: dict = {"kind": "dask" if dask else ("processes" if jobs > 1 else "serial")}
     t_solve = time.perf_counter()
     try:
-        for base, values in chains(cfg):
-            for params, sol, why in solve_chain(
-                problem, base, cfg.sweep.chain, values, cfg.solver, theta0=cfg.theta0(), skip=skip
-            ):
-                row = solution_row(params, sol, why)
-                pending = row
-                if journal:
-                    journal.append(row)
-                rows.append(row)
-                pending = None
-                if progress:
-                    progress(row)
+        if dask:
+            executor = run_dask(cfg, tasks, collected.add, dask)
+        elif jobs > 1 and len(tasks) > 1:
+            executor = run_processes(cfg, problem, tasks, collected.add, jobs)
+        else:
+            executor = run_serial(cfg, problem, tasks, collected.add)
+            if jobs > 1:
+                executor["note"] = f"jobs={jobs}, but one chain to run: run in this process"
     except KeyboardInterrupt:
         interrupted = True
-        if journal and pending is not None and journal.count > len(rows):
-            rows.append(pending)  # journaled just before the interrupt: keep table and journal in step
+        collected.settle()
     solve_time = time.perf_counter() - t_solve
-    transitions: list[dict] = []
+    rows = collected.table()
+    errors = sum(1 for r in rows if is_error(r))
+    transitions: list[tuple[tuple[int, int], Transition]] = []
     if not interrupted:
-        transitions = [t.to_dict() for t in transitions_along_chains(cfg, problem, rows)]
-    times = [r["wall_time"] for r in rows if r.get("wall_time")]
+        transitions = transitions_along_chains(cfg, problem, chains, collected.by_chain)
+    times = [r.get("wall_time") or 0.0 for r in rows]
+    solved = [t for t in times if t > 0]
     sidecar.update(
+        executor=executor,
         finished=now(),
-        complete=not interrupted,
+        complete=not interrupted and errors == 0 and len(rows) == total,
         converged=sum(1 for r in rows if r["converged"]),
         failed=sum(1 for r in rows if not r["converged"]),
-        transitions=transitions,
+        errors=errors,
+        transitions=[t.to_dict() for _, t in transitions],
+        transition_keys=[list(k) for k, _ in transitions],
         timings={
             "compile_s": t_compile,
             "solve_s": solve_time,
-            "per_point_mean_s": float(np.mean(times)) if times else None,
-            "per_point_max_s": float(np.max(times)) if times else None,
+            "per_point_mean_s": float(np.mean(solved)) if solved else None,
+            "per_point_max_s": float(np.max(solved)) if solved else None,
             "point_wall_times_s": times,
         },
+        point_diagnostics=diagnostics(cfg.sweep.names, rows),
     )
     table = Table(columns, rows, sidecar)
     if output:
@@ -167,33 +211,41 @@ def run_sweep(cfg: RunConfig, output: str | None = None, progress: ProgressFn | 
     return table
 
 
-def transitions_along_chains(cfg: RunConfig, problem: CompiledProblem, rows: list[dict]) -> list[Transition]:
-    """Locate the config's transitions in the chain parameter, along every chain."""
+def diagnostics(axes: list[str], rows: list[dict]) -> dict:
+    """Per-point solver diagnostics for the sidecar, one list per row (None where unknown)."""
+    names = list(axes) + [d.lstrip("_") for d in DIAGNOSTICS]
+    return {"columns": names, "rows": [[r.get(a) for a in axes] + [r.get(d) for d in DIAGNOSTICS] for r in rows]}
+
+
+def transitions_along_chains(
+    cfg: RunConfig, problem: CompiledProblem, chains: list[Chain], rows_by_chain: dict[int, list[dict]]
+) -> list[tuple[tuple[int, int], Transition]]:
+    """Locate the config's transitions in the chain parameter, along every chain.
+
+    Each comes with its key (transition request index, chain index): sorted by
+    it, the transitions of shards merge into those of the whole grid.
+    """
     out = []
-    chain = cfg.sweep.chain
-    fixed = [a.name for a in cfg.sweep.axes if a.name != chain]
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row[n] for n in fixed), []).append(row)
-    for request in cfg.transitions:
-        if request.parameter != chain:
+    chain_axis = cfg.sweep.chain
+    for r, request in enumerate(cfg.transitions):
+        if request.parameter != chain_axis:
             continue
         kind = KINDS[request.kind]
-        for key, group in groups.items():
-            group = sorted(group, key=lambda r: r[chain])
-            params = dict(cfg.params)
-            params.update(dict(zip(fixed, key, strict=False)))
-            found = _sign_change(group, chain, kind.observable) if kind.observable else None
+        for chain in chains:
+            group = sorted(rows_by_chain[chain.index], key=lambda row: row[chain_axis])
+            params = dict(chain.base)
+            found = _sign_change(group, chain_axis, kind.observable) if kind.observable else None
             if found is None:  # not bracketed by the sweep: scan the requested bracket
-                out.append(locate(problem, request, params, cfg.solver))
+                out.append(((r, chain.index), locate(problem, request, params, cfg.solver)))
                 continue
             # bracketed by the sweep itself: refine between the two rows, from their solutions
             left, right = found
-            bracket = (left[chain], right[chain])
+            bracket = (left[chain_axis], right[chain_axis])
             theta0 = np.array([left[n] for n in cfg.free_energy.order_parameter_names], dtype=float)
             order = max(left["quad_order"], right["quad_order"])
-            request_here = TransitionRequest(request.kind, chain, bracket, request.tol, 2)
-            out.append(locate(problem, request_here, params, cfg.solver, theta0=theta0, quad_order=order))
+            request_here = TransitionRequest(request.kind, chain_axis, bracket, request.tol, 2)
+            t = locate(problem, request_here, params, cfg.solver, theta0=theta0, quad_order=order)
+            out.append(((r, chain.index), t))
     return out
 
 

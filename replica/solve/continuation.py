@@ -10,6 +10,7 @@ no point has converged yet.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +33,34 @@ def predict(history: list[tuple[float, np.ndarray]], x: float, domain: Domain) -
     return guess if domain.inside(guess) and np.all(np.isfinite(guess)) else t1
 
 
+@dataclass
+class ChainState:
+    """What a chain carries from one point to the next.
+
+    ``history``: the last (at most two) converged (x, theta) since the last
+    failed or skipped point (the secant predictor's input); ``last``: the
+    latest converged theta (or the chain's start); ``order``: the quadrature
+    order of the latest converged point. ``record`` is the one rule that
+    advances it, so a chain rebuilt from its finished rows (a resumed sweep)
+    continues exactly as the uninterrupted chain would.
+    """
+
+    history: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    last: np.ndarray | None = None
+    order: int | None = None
+
+    def record(self, x: float, theta: np.ndarray | None, quad_order: int | None = None) -> None:
+        """After the point at ``x``: its converged theta, or None if it failed or was skipped."""
+        if theta is None:
+            self.history.clear()
+            return
+        theta = np.array(theta, dtype=float)
+        self.history.append((float(x), theta))
+        del self.history[:-2]
+        self.last = theta.copy()
+        self.order = quad_order
+
+
 def solve_chain(
     problem: CompiledProblem,
     base_params: dict[str, float],
@@ -41,6 +70,7 @@ def solve_chain(
     theta0: np.ndarray | None = None,
     skip: Callable[[dict[str, float]], str | None] | None = None,
     quad_order: int | None = None,
+    state: ChainState | None = None,
 ) -> Iterator[tuple[dict[str, float], Solution | None, str | None]]:
     """Yield (params, solution, skipped_reason) along ``values`` of ``parameter``.
 
@@ -48,33 +78,28 @@ def solve_chain(
     capacity, where no solution exists); such points yield (params, None, reason)
     and break the predictor history. ``quad_order`` is the quadrature order of
     the first point (known from an earlier solution at a neighbouring point).
+    ``state`` continues a chain whose earlier points are done (it replaces
+    ``theta0`` and ``quad_order``, and is advanced in place).
     """
     domain = Domain(problem.free_energy.order_parameters)
-    history: list[tuple[float, np.ndarray]] = []
-    last = theta0
-    order = quad_order  # the quadrature order carries along the chain with the solution
+    if state is None:
+        state = ChainState(last=None if theta0 is None else np.asarray(theta0, dtype=float), order=quad_order)
     for x in values:
         params = dict(base_params)
         params[parameter] = float(x)
         reason = skip(params) if skip is not None else None
         if reason is not None:
-            history.clear()
+            state.record(x, None)
             yield params, None, reason
             continue
-        guess = predict(history, float(x), domain)
+        guess = predict(state.history, float(x), domain)
+        last, order = state.last, state.order  # the quadrature order carries along the chain with the solution
         start = guess if guess is not None else last
         sol = solve_point(problem, params, opts, theta0=start, warm=guess is not None, quad_order=order)
         if not sol.converged and guess is not None and last is not None and not np.array_equal(guess, last):
             # the predictor overshot: retry from the last solution
-            retry = solve_point(problem, params, opts, theta0=history[-1][1], warm=True, quad_order=order)
+            retry = solve_point(problem, params, opts, theta0=state.history[-1][1], warm=True, quad_order=order)
             retry.iterations += sol.iterations
             sol = retry
-        if sol.converged:
-            history.append((float(x), sol.theta.copy()))
-            if len(history) > 2:
-                history.pop(0)
-            last = sol.theta.copy()
-            order = sol.quad_order
-        else:
-            history.clear()
+        state.record(x, sol.theta if sol.converged else None, sol.quad_order)
         yield params, sol, None

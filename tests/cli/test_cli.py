@@ -24,6 +24,7 @@ import yaml
 from click.testing import CliRunner
 
 from replica.cli import main
+from replica.run.store import read_journal
 
 REPLICA = Path(sys.prefix) / "bin" / "replica"
 if not REPLICA.exists():  # pragma: no cover - the venv of the Makefile
@@ -448,9 +449,10 @@ def test_interrupt_during_journal_write_keeps_csv_and_journal_in_step(configs, t
     result = invoke("sweep", configs["binary_sweep"], "-o", out)
     assert result.exit_code == 130  # passes
     _, rows = read_csv(out)
-    journal_lines = Path(str(out) + ".journal").read_text().splitlines()
+    header, journal_rows = read_journal(Path(str(out) + ".journal"))  # a header line naming the config, then rows
+    assert header["config_hash"] == json.loads(out.with_suffix(".json").read_text())["config_hash"]
     assert json.loads(out.with_suffix(".json").read_text())["complete"] is False  # passes
-    assert len(rows) == len(journal_lines), (len(rows), len(journal_lines))
+    assert len(rows) == len(journal_rows), (len(rows), len(journal_rows))
 
 
 # --- validate / show / models / plot / run -------------------------------------------------
@@ -725,7 +727,7 @@ BIG_SIZE = 40 * 200  # about 4 s uninterrupted
 
 def _journal_lines(path: Path) -> int:
     try:
-        return path.read_text().count("\n")
+        return path.read_text().count("\n") - 1  # the first line is the header
     except FileNotFoundError:
         return 0
 
@@ -753,7 +755,7 @@ def test_sigterm_keeps_finished_points(tmp_path):
     assert "interrupted" in stderr and "Traceback" not in stderr
 
     columns, rows = read_csv(out)
-    journal_rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    _, journal_rows = read_journal(journal)
     assert 20 <= len(rows) < BIG_SIZE
     assert len(rows) == len(journal_rows)  # the CSV holds exactly the journal's points
     for row, jrow in zip(rows, journal_rows):
