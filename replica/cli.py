@@ -206,6 +206,12 @@ def solve(config: str, overrides: tuple[str, ...], as_json: bool):
         **sol.to_dict(),
         "config_hash": cfg.hash(),
     }
+    rungs = None
+    if problem.ladder is not None and sol.converged:
+        from .run.parisi import parisi_rungs
+
+        rungs = parisi_rungs(problem, cfg.params, sol.order_parameters)
+        result["parisi"] = {key: [r[key] for r in rungs] for key in rungs[0]} if rungs else None
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
@@ -222,6 +228,11 @@ def solve(config: str, overrides: tuple[str, ...], as_json: bool):
         for k, v in sol.observables.items():
             if k not in sol.order_parameters:
                 click.echo(f"  {k:>12} = {_fmt(v)}")
+        if rungs and len(rungs) > 1:
+            x = problem.ladder.x_name
+            click.echo(f"  Parisi function ({len(rungs) - 1} steps): q_i, {x} on the step above, weight of P(q)")
+            for r in rungs:
+                click.echo(f"    {r['rung']:>3}  q = {r['q']:.8f}  {x} = {_fmt(r[x]):>12}  P = {_fmt(r['weight'])}")
     sys.exit(0 if sol.converged else 1)
 
 

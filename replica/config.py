@@ -29,7 +29,8 @@ from .symbolic import FreeEnergy
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
 DIRECTIONS = ("forward", "backward")
-PLOT_KEYS = ("x", "y", "title", "logx", "logy")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind")
+PLOT_KINDS = ("sweep", "parisi")
 
 
 def _suggest(word: str, choices) -> str:
@@ -213,7 +214,7 @@ def validate(data: dict) -> RunConfig:
     missing = [c.name for c in fe.controls if c.name not in params]
     if missing:
         raise ConfigError(f"params.{missing[0]}", f"missing (model '{model}' needs {', '.join(fe.control_names)})")
-    transitions = _validate_transitions(fe, data.get("transitions"), sweep, params)
+    transitions = _validate_transitions(fe, data.get("transitions"), sweep, params, info, options)
     output = data.get("output")
     if output is not None and (not isinstance(output, str) or not output.endswith(".csv")):
         raise ConfigError("output", f"expected a path ending in .csv, got {output!r}")
@@ -221,6 +222,10 @@ def validate(data: dict) -> RunConfig:
     for key in plot:
         if key not in PLOT_KEYS:
             raise ConfigError(f"plot.{key}", f"unknown key{_suggest(key, PLOT_KEYS)} (known: {', '.join(PLOT_KEYS)})")
+    if plot.get("kind", "sweep") not in PLOT_KINDS:
+        raise ConfigError("plot.kind", f"'{plot['kind']}' is not one of {', '.join(PLOT_KINDS)}")
+    if plot.get("kind") == "parisi" and fe.ladder is None:
+        raise ConfigError("plot.kind", f"parisi needs an RSB ansatz (this {model} has no Parisi function)")
 
     resolved = {
         "model": model,
@@ -228,7 +233,11 @@ def validate(data: dict) -> RunConfig:
         "params": params,
         "solver": {**solver.__dict__, **({"init": init} if init else {})},
         "sweep": _sweep_resolved(sweep) if sweep else None,
-        "transitions": [t.__dict__ | {"bracket": list(t.bracket)} for t in transitions],
+        "transitions": [
+            {"kind": t.kind, "parameter": t.parameter, "bracket": list(t.bracket), "tol": t.tol, "scan": t.scan}
+            | ({"options": dict(t.options)} if t.options else {})
+            for t in transitions
+        ],
         "output": output,
         "plot": plot,
     }
@@ -413,7 +422,31 @@ def _sweep_resolved(sweep: SweepSpec) -> dict:
     return out
 
 
-def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[TransitionRequest]:
+def _transition_model(info: ModelInfo, options: dict, item: dict, field: str) -> tuple[dict, FreeEnergy | None]:
+    """The options a transition overrides (validated with the config's) and the model they build, if any."""
+    raw = _mapping(item.get("options"), f"{field}.options")
+    if not raw:
+        return {}, None
+    if info.free_options:
+        raise ConfigError(f"{field}.options", f"model '{info.name}' has no options to override")
+    candidate = {**options, **raw}
+    dropped = set(info.inapplicable(candidate)) - set(raw)  # the config's options that no longer apply
+    try:
+        merged = _validate_options(info, {k: v for k, v in candidate.items() if k not in dropped})
+    except ConfigError as exc:
+        raise ConfigError(f"{field}.{exc.field}", exc.reason) from None
+    try:
+        own = info.build(merged, {})
+    except ReplicaError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"{field}.options", f"cannot build model '{info.name}': {exc}") from exc
+    return {k: merged[k] for k in raw if k in merged}, own
+
+
+def _validate_transitions(
+    fe, raw, sweep: SweepSpec | None, params, info: ModelInfo, options: dict
+) -> list[TransitionRequest]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -422,15 +455,20 @@ def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[Tran
     for i, item in enumerate(raw):
         f = f"transitions[{i}]"
         item = _mapping(item, f)
-        allowed = ("kind", "parameter", "bracket", "tol", "scan")
+        allowed = ("kind", "parameter", "bracket", "tol", "scan", "options")
         for key in item:
             if key not in allowed:
                 raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
         if "kind" not in item:
             raise ConfigError(f"{f}.kind", "missing")
-        reason = kind_available(fe, item["kind"])
+        overrides, own = _transition_model(info, options, item, f)
+        reason = kind_available(own or fe, item["kind"])
         if reason is not None:
             raise ConfigError(f"{f}.kind", reason)
+        if own is not None:
+            missing = [c.name for c in own.controls if c.name not in params and c.default is None]
+            if missing:
+                raise ConfigError(f"{f}.options", f"this model needs the parameter {missing[0]}: give it in params")
         parameter = item.get("parameter")
         if parameter not in fe.control_names:
             raise ConfigError(
@@ -457,5 +495,5 @@ def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[Tran
         scan = _number(item.get("scan", 41), f"{f}.scan", integer=True)
         if scan < 2:
             raise ConfigError(f"{f}.scan", "must be at least 2")
-        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan))
+        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan, overrides, own))
     return out

@@ -50,8 +50,8 @@ from pathlib import Path
 from ..files import atomic_write
 from .lower import NAMESPACE, CompiledProblem, Lowered
 
-FORMAT = 1
-LOWERED = ("_residual", "_system", "_fixed_map", "_values", "_stability")
+FORMAT = 2
+LOWERED = ("_residual", "_system", "_fixed_map", "_values", "_stability", "_objective")
 LOCK_WAIT_S = 600.0  # after this long behind another process's lock, compile anyway
 _MODULES = ("numpy", "scipy.special", "numpy.linalg", "scipy", "math")
 

@@ -70,6 +70,8 @@ NAMESPACE = {
     "logH": _logH,
     "Mills": _Mills,
     "log2cosh": _log2cosh,
+    "expit": sc.expit,
+    "logaddexp": np.logaddexp,
     "_avg": _avg,
     "_logavgexp": _logavgexp,
     "_parisi_pass": parisi.parisi_pass,
@@ -122,6 +124,12 @@ class _Printer(SciPyPrinter):
 
     def _print_log2cosh(self, expr):
         return f"log2cosh({self._print(expr.args[0])})"
+
+    def _print_expit(self, expr):
+        return f"expit({self._print(expr.args[0])})"
+
+    def _print_logaddexp(self, expr):
+        return f"logaddexp({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_DiracDelta(self, expr):
         # derivatives of abs/sign/Heaviside: zero except on a set of measure zero
@@ -239,6 +247,11 @@ class CompiledProblem:
         return self._lower(exprs)
 
     @cached_property
+    def _objective(self) -> Lowered | None:
+        fe = self.free_energy
+        return None if fe.extremum is None else self._lower([fe.phi, *fe.gradient])
+
+    @cached_property
     def _stability(self) -> Lowered:
         fe = self.free_energy
         if fe.numeric_hessian:
@@ -262,7 +275,7 @@ class CompiledProblem:
 
     def warm_up(self) -> CompiledProblem:
         """Compile every callable now (otherwise done on first use)."""
-        _ = self._residual, self._system, self._fixed_map, self._values, self._stability
+        _ = self._residual, self._system, self._fixed_map, self._values, self._stability, self._objective
         return self
 
     # evaluation ----------------------------------------------------------------
@@ -296,6 +309,15 @@ class CompiledProblem:
         jac = np.array([float(x) for x in out[n:]]).reshape(n, n)
         return g, jac
 
+    @cached_property
+    def ladder(self):
+        """The lowered ParisiLadder of an RSB ansatz (compile/ladder.py), or None."""
+        if self.free_energy.ladder is None:
+            return None
+        from .ladder import CompiledLadder
+
+        return CompiledLadder(self.free_energy)
+
     @property
     def jacobian_is_numeric(self) -> bool:
         """True when ``system`` differentiates an exact gradient numerically (n + 1 gradient evaluations)."""
@@ -318,6 +340,11 @@ class CompiledProblem:
         if self.free_energy.replicon is not None:
             names.append("replicon")
         return names
+
+    def objective(self, theta, params, quad: Quadrature) -> tuple[float, np.ndarray]:
+        """phi and its gradient in the order parameters (one pass: a ladder is solved once), for one point."""
+        out = self._objective(self._call_args(theta, params, quad))
+        return float(out[0]), np.array([float(x) for x in out[1:]])
 
     def values(self, theta, params, quad: Quadrature) -> dict[str, np.ndarray]:
         """phi, the observables, dphi_d<c> for every control c, and the replicon."""

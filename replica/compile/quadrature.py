@@ -23,12 +23,17 @@ def gauss_hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
     Probabilists' Gauss-Hermite rule (weight exp(-z^2/2)), weights normalised
     so that they sum to one. Exact for polynomials of degree < 2 * order.
     scipy's rule stays finite at high orders (asymptotic nodes beyond 150),
-    where numpy's hermegauss overflows.
+    where numpy's hermegauss overflows. Beyond about 700 nodes the outermost
+    weights underflow (below 1e-250): those nodes are dropped, as they add
+    nothing to any finite integrand and 0 * inf would make a NaN of an
+    integrand that overflows out there.
     """
     if order < 1:
         raise ValueError("quadrature order must be at least 1")
     nodes, weights = roots_hermitenorm(order)
     weights = weights / weights.sum()
+    keep = weights > 1e-250
+    nodes, weights = nodes[keep], weights[keep]
     nodes.setflags(write=False)
     weights.setflags(write=False)
     return nodes, weights

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..config import sweep_from_resolved
 from ..errors import ReplicaError
 from .grid import Chain, finished_prefix, grid_chains, group_rows, is_error
+from .parisi import parisi_path
 from .store import now, provenance, read_table, sidecar_path
 from .sweep import DIAGNOSTICS, Table
 
@@ -148,7 +149,14 @@ def merge_shards(paths: list[str]) -> Merge:
         }
     )
     failed = [r for r in rows if not r.get("converged")]
-    return Merge(Table(columns, rows, sidecar), missing, failed, missing_shards)
+    table = Table(columns, rows, sidecar)
+    parisi = [read_table(parisi_path(p)) if parisi_path(p).exists() else None for p, *_ in shards]
+    if any(parisi):  # the shards' Parisi functions, from the shard that holds each chain
+        parisi_columns = next(t[0] for t in parisi if t)
+        grouped = [group_rows(t[1], chains) if t else {} for t in parisi]
+        parisi_rows = [r for c in chains for r in grouped[chosen[c.index]].get(c.index, [])]
+        table.parisi = (parisi_columns, parisi_rows)
+    return Merge(table, missing, failed, missing_shards)
 
 
 def _missing(chain: Chain, rows: list[dict]) -> list[dict]:

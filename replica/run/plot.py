@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from ..errors import ReplicaError  # noqa: E402
+from .parisi import parisi_path  # noqa: E402
 from .store import STATUS_COLUMNS, read_table, sidecar_path  # noqa: E402
 
 SYMBOLS = {"alpha": r"\alpha", "kappa": r"\kappa", "q": "q", "q_hat": r"\hat q", "beta": r"\beta", "m": "m"}
@@ -32,6 +33,8 @@ TRANSITION_NAMES = {
     "capacity": "capacity (q → 1)",
     "entropy_zero": "entropy = 0",
     "at_instability": "AT instability",
+    "complexity_zero": "complexity = 0",
+    "jamming": "jamming (SAT/UNSAT)",
 }
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
@@ -58,6 +61,10 @@ def plot_file(csv_path: str | Path, pdf_path: str | Path | None = None, spec: di
     pdf_path = Path(pdf_path) if pdf_path else csv_path.with_suffix(".pdf")
     if sidecar.get("kind") == "transitions":
         fig = _transition_figure(columns, rows, sidecar, spec)
+    elif spec.get("kind") == "parisi":
+        if not parisi_path(csv_path).exists():
+            raise ReplicaError(str(parisi_path(csv_path)), "no Parisi table: plot kind parisi needs an RSB sweep")
+        fig = _parisi_figure(*read_table(parisi_path(csv_path)), sidecar, spec)
     else:
         fig = _sweep_figure(columns, rows, sidecar, spec)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +198,7 @@ def _transition_figure(columns, rows, sidecar, spec):
     grid = sidecar.get("axes", [])
     kinds = []
     for r in rows:
-        key = (r["kind"], r["parameter"])
+        key = (r["kind"], r["parameter"], r.get("options") or "")
         if key not in kinds:
             kinds.append(key)
     x = spec.get("x") or next((a for a in grid if all(a != k[1] for k in kinds)), grid[0] if grid else None)
@@ -200,8 +207,11 @@ def _transition_figure(columns, rows, sidecar, spec):
     fig, ax = plt.subplots(figsize=(6.0, 4.2))
     failed_any = unresolved_any = False
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    for i, (kind, parameter) in enumerate(kinds):
-        group = sorted((r for r in rows if r["kind"] == kind and r["parameter"] == parameter), key=lambda r: r[x])
+    for i, (kind, parameter, options) in enumerate(kinds):
+        group = sorted(
+            (r for r in rows if (r["kind"], r["parameter"], r.get("options") or "") == (kind, parameter, options)),
+            key=lambda r: r[x],
+        )
         xs = np.array([r[x] for r in group], dtype=float)
         ys = np.array([r["value"] if r["found"] and r["value"] is not None else np.nan for r in group], dtype=float)
         ax.plot(
@@ -212,7 +222,7 @@ def _transition_figure(columns, rows, sidecar, spec):
             ms=3,
             lw=1.4,
             color=COLORS[i % len(COLORS)],
-            label=f"{TRANSITION_NAMES.get(kind, kind)}: {_sym(parameter)}",
+            label=f"{TRANSITION_NAMES.get(kind, kind)}: {_sym(parameter)}" + (f" [{options}]" if options else ""),
         )
         failed = [r[x] for r in group if not r["found"] and "did not converge" in str(r.get("message") or "")]
         if failed:
@@ -247,5 +257,49 @@ def _transition_figure(columns, rows, sidecar, spec):
     ax.legend(handles=handles, fontsize=8)
     ax.grid(alpha=0.25)
     ax.set_title(_title(sidecar, spec), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+MAX_PARISI_CURVES = 6
+
+
+def _parisi_figure(columns, rows, sidecar, spec):
+    """q(x) (steps) and P(q) (deltas at the ends, density between) of the points of an RSB sweep."""
+    axes_names = sidecar.get("axes", [])
+    x_name = "y" if "y" in columns else "x"
+    points = _series(rows, axes_names)
+    keys = list(points)
+    if len(keys) > MAX_PARISI_CURVES:  # evenly spaced points of the sweep
+        keys = [keys[i] for i in np.linspace(0, len(keys) - 1, MAX_PARISI_CURVES).round().astype(int)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    for i, key in enumerate(keys):
+        rungs = sorted(points[key], key=lambda r: r["rung"])
+        color = COLORS[i % len(COLORS)]
+        label = _series_label(axes_names, key)
+        q = np.array([r["q"] for r in rungs], dtype=float)
+        if len(rungs) == 1:  # replica symmetric: q(x) = q, P(q) = delta(q - q_RS)
+            left.plot([0.0, 1.0], [q[0], q[0]], "-", color=color, lw=1.4, label=f"{label} (RS)")
+            right.plot([q[0], q[0]], [0.0, 1.0], "-", color=color, lw=1.4)
+            continue
+        steps = np.array([r[x_name] for r in rungs[:-1]], dtype=float)
+        edges = np.concatenate([[0.0], steps, [1.0 if x_name == "x" else steps[-1] * 1.1]])
+        left.stairs(q, edges, color=color, lw=1.4, label=label, baseline=None)
+        if x_name == "x":
+            weights = np.array([r["weight"] for r in rungs], dtype=float)
+            # the ends carry deltas (stems); the rungs between, a density weight / dq
+            right.vlines([q[0], q[-1]], 0.0, [weights[0], weights[-1]], color=color, lw=2.0)
+            right.plot([q[0], q[-1]], [weights[0], weights[-1]], "o", color=color, ms=4)
+            if len(q) > 2:
+                dq = np.gradient(q)[1:-1]
+                right.plot(q[1:-1], weights[1:-1] / dq, "-", color=color, lw=1.0, alpha=0.8)
+    left.set_xlabel(f"${x_name}$" + (" (Parisi)" if x_name == "x" else r" $= x/\varepsilon$ (jamming limit)"))
+    left.set_ylabel(r"overlap $q(x)$" if x_name == "x" else r"overlap $q(y)$")
+    left.grid(alpha=0.25)
+    left.legend(fontsize=7)
+    right.set_xlabel("overlap $q$")
+    right.set_ylabel(r"$P(q)$: delta weights (stems), density (lines)")
+    right.grid(alpha=0.25)
+    fig.suptitle(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig

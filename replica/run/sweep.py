@@ -33,11 +33,13 @@ import numpy as np
 
 from ..compile import CompiledProblem, compile_free_energy
 from ..config import RunConfig
+from ..files import atomic_write
 from ..solve import Transition, TransitionRequest, locate, result_observable_names
 from ..solve.transitions import KINDS
 from .executors import Task, run_dask, run_processes, run_serial
 from .grid import Chain, finished_prefix, grid_chains, group_rows, is_error, shard_chains
-from .store import STATUS_COLUMNS, Journal, finished_rows, now, provenance, write_results
+from .parisi import parisi_path, parisi_table
+from .store import STATUS_COLUMNS, Journal, finished_rows, now, provenance, table_text, write_results
 from .work import solution_row
 
 __all__ = ["Table", "run_sweep", "solution_row", "sweep_columns", "transition_lines"]
@@ -54,9 +56,12 @@ class Table:
     columns: list[str]
     rows: list[dict]
     sidecar: dict = field(default_factory=dict)
+    parisi: tuple[list[str], list[dict]] | None = None  # the long table of Parisi functions (run/parisi.py)
 
     def write(self, path) -> None:
         write_results(path, self.columns, self.rows, self.sidecar)
+        if self.parisi is not None:
+            atomic_write(parisi_path(path), table_text(*self.parisi))
 
 
 def sweep_columns(cfg: RunConfig, problem: CompiledProblem) -> list[str]:
@@ -203,6 +208,8 @@ def run_sweep(
         point_diagnostics=diagnostics(cfg.sweep.names, rows),
     )
     table = Table(columns, rows, sidecar)
+    if problem.ladder is not None:
+        table.parisi = parisi_table(problem, cfg.sweep.names, rows)
     if output:
         table.write(output)
         journal.close(remove=not interrupted)
@@ -231,12 +238,13 @@ def transitions_along_chains(
         if request.parameter != chain_axis:
             continue
         kind = KINDS[request.kind]
+        own = request.free_energy is not None  # another ansatz than the sweep's: the rows do not bracket it
         for chain in chains:
             group = sorted(rows_by_chain[chain.index], key=lambda row: row[chain_axis])
             params = dict(chain.base)
-            found = _sign_change(group, chain_axis, kind.observable) if kind.observable else None
+            found = _sign_change(group, chain_axis, kind.observable) if kind.observable and not own else None
             if found is None:  # not bracketed by the sweep: scan the requested bracket
-                out.append(((r, chain.index), locate(problem, request, params, cfg.solver)))
+                out.append(((r, chain.index), locate(transition_problem(cfg, request), request, params, cfg.solver)))
                 continue
             # bracketed by the sweep itself: refine between the two rows, from their solutions
             left, right = found
@@ -263,18 +271,23 @@ def _sign_change(rows: list[dict], x: str, y: str) -> tuple[dict, dict] | None:
     return None
 
 
-TRANSITION_COLUMNS = ("kind", "parameter", "value", "tolerance", "found", "message")
+TRANSITION_COLUMNS = ("kind", "parameter", "value", "tolerance", "found", "message", "options")
+
+
+def transition_problem(cfg: RunConfig, request: TransitionRequest) -> CompiledProblem:
+    """The compiled model a transition is located in: its own options' model, or the config's."""
+    return compile_free_energy(request.free_energy or cfg.free_energy).warm_up()
 
 
 def transition_lines(cfg: RunConfig, progress: ProgressFn | None = None) -> Table:
     """Locate every transition of the config, over the grid of the other swept axes."""
     t0 = time.perf_counter()
-    problem = compile_free_energy(cfg.free_energy).warm_up()
+    problems = [transition_problem(cfg, request) for request in cfg.transitions]
     t_compile = time.perf_counter() - t0
     axes = cfg.sweep.axes if cfg.sweep else []
     rows: list[dict] = []
     results: list[Transition] = []
-    for request in cfg.transitions:
+    for request, problem in zip(cfg.transitions, problems, strict=True):
         grid_axes = [a for a in axes if a.name != request.parameter]
         for combo in itertools.product(*(a.values for a in grid_axes)):
             params = dict(cfg.params)

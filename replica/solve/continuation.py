@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compile import CompiledProblem
-from .methods import Domain
+from .methods import Domain, domain_of
 from .point import Solution, SolverOptions, solve_point
 
 
@@ -81,7 +81,7 @@ def solve_chain(
     ``state`` continues a chain whose earlier points are done (it replaces
     ``theta0`` and ``quad_order``, and is advanced in place).
     """
-    domain = Domain(problem.free_energy.order_parameters)
+    domain = domain_of(problem.free_energy)
     if state is None:
         state = ChainState(last=None if theta0 is None else np.asarray(theta0, dtype=float), order=quad_order)
     for x in values:

@@ -10,6 +10,9 @@
   the Jacobian is a finite difference of an exact gradient (a Parisi ladder:
   n + 1 gradient evaluations each), it is computed once and then carried by
   Broyden's rank-one updates, refreshed only when a step fails.
+- ``descend``: for models whose saddle point is a minimum (or maximum) of phi,
+  quasi-Newton descent of phi (BFGS from the modified Hessian), which cannot
+  stop at another stationary point.
 
 Each returns an ``Iteration`` with the final theta, the undamped residual
 max_i |G_i(theta)|, the number of iterations and a status message; none of
@@ -37,17 +40,48 @@ class Iteration:
 
 
 class Domain:
-    """The box of order-parameter domains; ``inside`` tests, ``clip`` projects."""
+    """The box of order-parameter domains, and runs of them that must not decrease.
 
-    def __init__(self, parameters):
+    ``monotone``: groups of indices whose values must be non-decreasing (the
+    rungs q_i and the steps x_i of a Parisi ladder). ``inside`` tests,
+    ``clip`` projects: onto the box, a little inside any open end, after the
+    isotonic regression of every group (the nearest non-decreasing sequence).
+    """
+
+    def __init__(self, parameters, monotone: list[list[int]] | None = None):
         self.parameters = list(parameters)
+        self.monotone = [list(g) for g in (monotone or []) if len(g) > 1]
 
     def inside(self, theta: Vector) -> bool:
-        return all(p.contains(float(x)) for p, x in zip(self.parameters, theta, strict=False))
+        if not all(p.contains(float(x)) for p, x in zip(self.parameters, theta, strict=False)):
+            return False
+        return all(np.all(np.diff(np.asarray(theta, dtype=float)[g]) >= 0) for g in self.monotone)
+
+    def reach(self, theta: Vector, step: Vector, fraction: float = 0.9) -> float:
+        """The largest t <= 1 keeping theta + t step in the box (``fraction`` of the way to an open end)."""
+        t = 1.0
+        for p, x, d in zip(self.parameters, theta, step, strict=False):
+            if d > 0 and np.isfinite(p.upper):
+                t = min(t, (p.upper - x) / d * (1.0 if p.upper_closed else fraction))
+            elif d < 0 and np.isfinite(p.lower):
+                t = min(t, (p.lower - x) / d * (1.0 if p.lower_closed else fraction))
+        return max(t, 0.0)
+
+    def active(self, theta: Vector, grad: Vector) -> np.ndarray:
+        """Order parameters held at a closed end of the box, where descent along -grad would leave it."""
+        out = np.zeros(len(theta), dtype=bool)
+        for i, (p, x, g) in enumerate(zip(self.parameters, theta, grad, strict=False)):
+            scale = 1e-12 * max(1.0, abs(x))
+            out[i] = (p.lower_closed and x <= p.lower + scale and g > 0) or (
+                p.upper_closed and x >= p.upper - scale and g < 0
+            )
+        return out
 
     def clip(self, theta: Vector) -> Vector:
-        """Project onto the domain, a little inside any open end."""
+        """Project onto the domain: isotonic groups, then the box (a little inside any open end)."""
         out = np.array(theta, dtype=float)
+        for g in self.monotone:
+            out[g] = _isotonic(out[g])
         for i, p in enumerate(self.parameters):
             lo, hi = p.lower, p.upper
             span = 1e-12 * max(1.0, abs(lo) if np.isfinite(lo) else 1.0, abs(hi) if np.isfinite(hi) else 1.0)
@@ -55,6 +89,28 @@ class Domain:
             hi_eff = hi if p.upper_closed else hi - span
             out[i] = min(max(out[i], lo_eff), hi_eff)
         return out
+
+
+def _isotonic(values: Vector) -> Vector:
+    """The non-decreasing sequence nearest to ``values`` (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [mean, size]
+    for v in values:
+        blocks.append([float(v), 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m1, n1), (m2, n2) = blocks[-2], blocks[-1]
+            blocks[-2:] = [[(m1 * n1 + m2 * n2) / (n1 + n2), n1 + n2]]
+    return np.concatenate([np.full(int(n), m) for m, n in blocks])
+
+
+def domain_of(free_energy) -> Domain:
+    """The Domain of a FreeEnergy's order parameters, with its ladder's monotone runs."""
+    names = free_energy.order_parameter_names
+    groups = []
+    if free_energy.ladder is not None:
+        for seq in (free_energy.ladder.qs, free_energy.ladder.xs):
+            run = [names.index(str(e)) for e in seq if getattr(e, "is_Symbol", False) and str(e) in names]
+            groups.append(run)
+    return Domain(free_energy.order_parameters, groups)
 
 
 def _max_abs(g: Vector) -> float:
@@ -258,3 +314,118 @@ def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Ite
             g, jac = system(theta)
             g, jac, fresh, slow = np.asarray(g, dtype=float), np.array(jac, dtype=float), True, 0
     return Iteration(theta, residual, max_iter, False, f"newton: no convergence in {max_iter} iterations", jac)
+
+
+def _positive(hess: np.ndarray) -> np.ndarray:
+    """The symmetric matrix with the eigenvectors of ``hess`` and eigenvalues |lambda| (at least 1e-8 max|lambda|)."""
+    hess = np.asarray(hess, dtype=float)
+    if not np.all(np.isfinite(hess)):
+        return np.eye(len(hess))
+    w, v = np.linalg.eigh(0.5 * (hess + hess.T))
+    floor = 1e-8 * max(float(np.max(np.abs(w))), 1.0)
+    return (v * np.maximum(np.abs(w), floor)) @ v.T
+
+
+MAX_STEP = 0.1  # the largest step of descend, relative to max(1, |theta_i|)
+
+
+def descend(
+    objective: Callable[[Vector], tuple[float, Vector]],
+    hessian: Callable[[Vector], np.ndarray],
+    theta0: Vector,
+    domain: Domain,
+    *,
+    tol: float,
+    max_iter: int,
+    sign: float = 1.0,
+    hess0: np.ndarray | None = None,
+) -> Iteration:
+    """Quasi-Newton descent of sign * phi to a stationary point that is its minimum.
+
+    For a model whose physical saddle point is a minimum (sign = 1) or maximum
+    (sign = -1) of phi in its order parameters. The curvature model B starts
+    from the Hessian (``hess0`` if given, else ``hessian``) with its
+    eigenvalues replaced by their absolute values, so every step
+    -B^-1 grad goes downhill (at most MAX_STEP in any order parameter,
+    relative to max(1, |theta_i|)), and is then carried by BFGS updates.
+    Order parameters at a closed end of their domain that descent would push
+    out stay there for the step (an active set); a point where only they
+    keep the gradient from zero is not a solution and is reported as such.
+    Backtracking keeps iterates inside the domain (a step goes at most 90%
+    of the way to an open end of the box, and is projected onto the monotone
+    runs of a Parisi ladder, so x(q) stays a Parisi function) and where phi
+    is finite,
+    with Armijo's decrease of phi (c = 1e-4), or a halving of max |grad| at a
+    level phi (within 1e-10: a gradient computed in closed form, e.g. the
+    ladder's heat-equation form, and the discretised phi agree to about the
+    discretisation error, so near the solution phi alone cannot steer). A failed search recomputes
+    the Hessian once, and so do three steps in a row that do not halve
+    max |grad|. Converged when max |grad phi| <= tol, the undamped
+    residual of the stationarity equations. Unlike Newton on grad phi = 0, it
+    cannot end at a saddle or a maximum of sign * phi: where the collapsed
+    RS ladder is unstable it leaves it.
+    """
+    theta = np.array(theta0, dtype=float)
+    if not domain.inside(theta):
+        theta = domain.clip(theta)
+
+    def f(t):
+        value, grad = objective(t)
+        return sign * value, sign * np.asarray(grad, dtype=float)
+
+    phi, grad = f(theta)
+    if not (np.isfinite(phi) and np.all(np.isfinite(grad))):
+        return Iteration(theta, float("inf"), 0, False, "descent: phi not finite at the start")
+    fresh = hess0 is None or np.shape(hess0) != (len(theta), len(theta))
+    curvature = _positive(sign * np.asarray(hessian(theta) if fresh else hess0, dtype=float))
+    residual = _max_abs(grad)
+    slow = 0
+    for it in range(max_iter + 1):
+        if residual <= tol:
+            return Iteration(theta, residual, it, True, "descent: converged", sign * curvature)
+        if it == max_iter:
+            break
+        held = domain.active(theta, grad)  # at a closed end and pushed outwards: keep them there this step
+        free = ~held
+        if held.any() and _max_abs(grad[free]) <= tol:
+            names = ", ".join(p.name for p, h in zip(domain.parameters, held, strict=False) if h)
+            why = f"descent: stopped at the end of the domain of {names} (phi still decreases outwards)"
+            return Iteration(theta, residual, it, False, why, sign * curvature)
+        step = np.zeros_like(theta)
+        step[free] = -np.linalg.solve(curvature[np.ix_(free, free)], grad[free])
+        reach = float(np.max(np.abs(step) / (MAX_STEP * np.maximum(1.0, np.abs(theta)))))
+        if reach > 1.0:  # a trust region: soft and flipped curvature would send the step far away
+            step = step / reach
+        slope = float(grad @ step)
+        accepted = None
+        t = domain.reach(theta, step)  # never onto an open end (phi is often singular there: x -> 0)
+        for _ in range(25):
+            trial = theta + t * step
+            if not domain.inside(trial):  # projected search: onto the monotone runs (and closed ends)
+                trial = domain.clip(trial)
+            decrease = min(float(grad @ (trial - theta)), t * slope) if np.any(trial != theta) else 0.0
+            if decrease < 0:
+                phi_t, grad_t = f(trial)
+                if np.isfinite(phi_t) and np.all(np.isfinite(grad_t)):
+                    level = phi_t - phi <= 1e-10 * max(1.0, abs(phi))
+                    if phi_t <= phi + 1e-4 * decrease or (level and _max_abs(grad_t) <= 0.5 * residual):
+                        accepted = trial
+                        break
+            t *= 0.5
+        if accepted is None:
+            if fresh:
+                return Iteration(theta, residual, it, False, "descent: line search failed", sign * curvature)
+            curvature, fresh = _positive(sign * np.asarray(hessian(theta), dtype=float)), True
+            continue
+        s, y = accepted - theta, grad_t - grad
+        sy = float(s @ y)
+        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
+            bs = curvature @ s
+            curvature = curvature - np.outer(bs, bs) / float(s @ bs) + np.outer(y, y) / sy
+        fresh = False
+        previous, theta, phi, grad = residual, accepted, phi_t, grad_t
+        residual = _max_abs(grad)
+        slow = slow + 1 if residual > 0.5 * previous else 0
+        if slow >= 3:  # linear convergence: the BFGS model has drifted from the curvature
+            curvature, fresh, slow = _positive(sign * np.asarray(hessian(theta), dtype=float)), True, 0
+    return Iteration(theta, residual, max_iter, False, f"descent: no convergence in {max_iter} iterations")

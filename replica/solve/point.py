@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..compile import CompiledProblem
-from .methods import Domain, Iteration, anderson, fixed_point, newton
+from .methods import Iteration, anderson, descend, domain_of, fixed_point, newton
 
-METHODS = ("hybrid", "newton", "fixed_point", "anderson")
+METHODS = ("hybrid", "newton", "fixed_point", "anderson", "descent")
+FINISH_WITH_NEWTON = 1e-5  # descent that stalls below this gradient hands over to Newton
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _run_method(
     problem: CompiledProblem, opts: SolverOptions, theta0, params, quad, warm: bool, jac0=None
 ) -> Iteration:
     """One run of the requested method; ``jac0`` seeds a Broyden Newton (numeric Jacobians)."""
-    domain = Domain(problem.free_energy.order_parameters)
+    domain = domain_of(problem.free_energy)
     secant = {"broyden": True, "jac0": jac0} if problem.jacobian_is_numeric else {}
 
     def fmap(t):
@@ -104,6 +105,31 @@ def _run_method(
 
     common = dict(tol=opts.tol, max_iter=opts.max_iter)
     has_fp = problem.has_fixed_point
+    extremum = problem.free_energy.extremum
+    if opts.method == "descent" or (opts.method == "hybrid" and extremum is not None and not has_fp):
+        # hybrid, for a model whose saddle point is an extremum and that has no fixed-point form
+        if extremum is None:
+            return Iteration(np.asarray(theta0, float), math.inf, 0, False, "descent: the model declares no extremum")
+        it = descend(
+            lambda t: problem.objective(t, params, quad),
+            lambda t: problem.hessian(t, params, quad),
+            theta0,
+            domain,
+            sign=-1.0 if extremum == "max" else 1.0,
+            hess0=jac0,
+            **common,
+        )
+        if it.converged or not it.residual < FINISH_WITH_NEWTON:
+            status = "descent" + ("" if it.converged else f" ({it.status})")
+            return Iteration(it.theta, it.residual, it.iterations, it.converged, status, it.jacobian)
+        # close to the minimum phi is level to its rounding and discretisation error, while the
+        # gradient is still resolved: Newton on grad phi = 0 takes it from here
+        near = newton(
+            system, residual_fn, it.theta, domain, **common, broyden=problem.jacobian_is_numeric, jac0=it.jacobian
+        )
+        status = "descent+newton" + ("" if near.converged else f" ({it.status}; {near.status})")
+        total = it.iterations + near.iterations
+        return Iteration(near.theta, near.residual, total, near.converged, status, near.jacobian)
     if opts.method == "newton":
         return newton(system, residual_fn, theta0, domain, **common, **secant)
     if opts.method in ("fixed_point", "anderson") and not has_fp:
@@ -160,8 +186,26 @@ def solve_point(
     """Solve the saddle point at ``params``, from ``theta0`` (model init if None).
 
     ``quad_order`` starts the quadrature at more nodes than ``opts.quad_order``
-    (a continuation chain passes its previous point's order on).
+    (a continuation chain passes its previous point's order on). An RSB
+    ansatz whose ladder can collapse onto RS is solved by ``ladder.solve_ladder``
+    (RS where RS is stable, the ladder opened where it is not).
     """
+    if problem.ladder is not None and problem.ladder.rs is not None:
+        from .ladder import solve_ladder
+
+        return solve_ladder(problem, params, opts, theta0, warm, quad_order)
+    return solve_fixed_ansatz(problem, params, opts, theta0, warm, quad_order)
+
+
+def solve_fixed_ansatz(
+    problem: CompiledProblem,
+    params: dict[str, float],
+    opts: SolverOptions,
+    theta0=None,
+    warm: bool = False,
+    quad_order: int | None = None,
+) -> Solution:
+    """The saddle point of ``problem`` as it stands (no reduction of the ansatz): see ``solve_point``."""
     t_start = time.perf_counter()
     fe = problem.free_energy
     if theta0 is None:
@@ -175,7 +219,7 @@ def solve_point(
     while True:
         quad = problem.quadrature(order)
         it = _run_method(problem, opts, theta, params, quad, warm, jac)
-        jac = it.jacobian if problem.jacobian_is_numeric else None
+        jac = it.jacobian if problem.jacobian_is_numeric or it.status.startswith("descent") else None
         iterations += it.iterations
         theta = it.theta
         if not it.converged:

@@ -10,6 +10,11 @@ an indicator changes sign, the other controls held fixed:
   zero (binary perceptron: the Krauth-Mezard capacity).
 - ``at_instability``: the replicon eigenvalue of the saddle point crosses
   zero (de Almeida-Thouless line).
+- ``complexity_zero``: the complexity crosses zero (frozen 1RSB of the
+  binary perceptron: the Krauth-Mezard capacity).
+- ``jamming``: the minimum of the jamming potential Phi (the q_M -> 1 limit
+  of the spherical volume) crosses zero; solutions exist above it, so the
+  scan walks the bracket downwards.
 
 Locating: the bracket is scanned as a continuation chain (``scan`` points);
 the first sign change between two consecutive converged points is refined
@@ -40,6 +45,7 @@ class TransitionKind:
     description: str
     observable: str | None = None  # indicator = this observable of the solution
     bound_limit: bool = False  # indicator = bound coefficient of the same name
+    from_above: bool = False  # the scan walks the bracket downwards (solutions exist above the transition)
 
 
 KINDS: dict[str, TransitionKind] = {
@@ -48,6 +54,15 @@ KINDS: dict[str, TransitionKind] = {
         TransitionKind("capacity", "an order parameter reaches its bound (q -> 1)", bound_limit=True),
         TransitionKind("entropy_zero", "the entropy crosses zero", observable="entropy"),
         TransitionKind("at_instability", "the replicon eigenvalue crosses zero (AT line)", observable="replicon"),
+        TransitionKind(
+            "complexity_zero", "the complexity Sigma crosses zero (frozen 1RSB: the capacity)", observable="complexity"
+        ),
+        TransitionKind(
+            "jamming",
+            "the minimum of the jamming potential Phi crosses zero (SAT/UNSAT)",
+            observable="Phi",
+            from_above=True,
+        ),
     ]
 }
 
@@ -68,11 +83,21 @@ def kind_available(fe: FreeEnergy, kind: str) -> str | None:
 
 @dataclass
 class TransitionRequest:
+    """A transition to locate. ``options`` override the config's model options for it alone (e.g. another
+    ansatz), and ``free_energy`` is then the model they build; None means the config's own."""
+
     kind: str
     parameter: str
     bracket: tuple[float, float]
     tol: float = 1e-9
     scan: int = 41
+    options: dict = field(default_factory=dict)
+    free_energy: FreeEnergy | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """The options this transition overrides, as text ('' for none)."""
+        return ", ".join(f"{k}={v}" for k, v in self.options.items())
 
 
 @dataclass
@@ -86,6 +111,7 @@ class Transition:
     params: dict[str, float] = field(default_factory=dict)
     bracket: tuple[float, float] | None = None
     evaluations: int = 0
+    options: str = ""  # the options overridden for this transition (TransitionRequest.label)
 
     def to_dict(self) -> dict:
         return {
@@ -97,6 +123,7 @@ class Transition:
             "message": self.message,
             "params": self.params,
             "bracket": list(self.bracket) if self.bracket else None,
+            "options": self.options,
         }
 
 
@@ -182,6 +209,7 @@ def locate(
     others = {k: v for k, v in params.items() if k != request.parameter}
     lo, hi = request.bracket
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
+    result.options = request.label
     xs = np.linspace(lo, hi, max(request.scan, 2))
 
     if kind.bound_limit:
@@ -195,6 +223,8 @@ def locate(
         return result
 
     xs = _scan_points(problem, request, params, xs)
+    if kind.from_above:
+        xs = xs[::-1]
     skip = capacity_skip(problem)
     prev: tuple[float, float, np.ndarray, int] | None = None
     converged = failed = skipped = 0
@@ -217,7 +247,10 @@ def locate(
         if prev is not None and np.isfinite(f) and np.sign(f) != np.sign(prev[1]):
             return _refine(problem, request, kind, params, prev, (x, f, sol.theta, sol.quad_order), opts, result)
         prev = (x, f, sol.theta, sol.quad_order)
-    extent = f"[{lo:g}, {last_ok:g}]" if last_ok is not None else f"[{lo:g}, {hi:g}]"
+    if last_ok is None:
+        extent = f"[{lo:g}, {hi:g}]"
+    else:
+        extent = f"[{last_ok:g}, {hi:g}]" if kind.from_above else f"[{lo:g}, {last_ok:g}]"
     result.message = (
         f"no sign change of {kind.observable} on {extent}: {converged} points converged, "
         f"{failed} failed, {skipped} beyond capacity"
@@ -233,6 +266,8 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
     """
     from scipy.optimize import brentq
 
+    if left[0] > right[0]:  # a scan from above
+        left, right = right, left
     (a, fa, ta, order_a), (b, _fb, tb, order_b) = left, right
     order = max(order_a, order_b)
     state = {"theta": ta, "x": a}

@@ -1,12 +1,25 @@
 """The symbolic language of free energies (sympy); no numerics here."""
 
-from .free_energy import BoundLimit, ControlParameter, FreeEnergy, OrderParameter
-from .functions import H, Mills, gaussian_density, log2cosh, logH
+from .free_energy import (
+    OPEN_AT,
+    OPEN_WIDTH,
+    OPEN_X,
+    BoundLimit,
+    ControlParameter,
+    FreeEnergy,
+    OrderParameter,
+    ParisiLadder,
+)
+from .functions import H, Mills, expit, gaussian_density, log2cosh, logaddexp, logH
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
-from .parisi import ParisiAverage, ladder_average
+from .parisi import ParisiAverage, ParisiBottom, ladder_average
 from .parse import parse_expression
 
 __all__ = [
+    "OPEN_AT",
+    "OPEN_WIDTH",
+    "OPEN_X",
+    "ParisiLadder",
     "BoundLimit",
     "ControlParameter",
     "FreeEnergy",
@@ -16,11 +29,14 @@ __all__ = [
     "Mills",
     "OrderParameter",
     "ParisiAverage",
+    "ParisiBottom",
     "average_variables",
     "derivative",
     "gaussian_density",
     "ladder_average",
+    "expit",
     "log2cosh",
+    "logaddexp",
     "logH",
     "parse_expression",
     "simplify_averages",

@@ -100,6 +100,57 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+OPEN_WIDTH, OPEN_AT, OPEN_X = sp.symbols("open_width open_at open_x", real=True)
+
+
+@dataclass(frozen=True)
+class ParisiLadder:
+    """The Parisi function of an RSB ansatz: for tables and plots, and the way in from RS.
+
+    ``qs`` (q_0 <= ... <= q_k) and ``xs`` (x_1 <= ... <= x_k) are expressions in the
+    order parameters (and controls) of the ansatz. The Parisi function is the step
+
+        q(x) = q_i  for x_i < x < x_{i+1}   (x_0 = 0, x_{k+1} = 1),
+        P(q) = x_1 delta(q - q_0) + sum_i (x_{i+1} - x_i) delta(q - q_i) + (1 - x_k) delta(q - q_k),
+
+    so a solution is a Parisi function only if both sequences are non-decreasing.
+    ``x_name`` is what the steps hold: ``x``, or ``y`` = x / eps in a limit where x -> 0.
+
+    A ladder that collapses (q_0 = q_k) is replica symmetric, and its x_i are then
+    undetermined. ``rs`` is that RS ansatz and ``embedding`` gives every order
+    parameter of this ansatz that is fixed at collapse in terms of the RS order
+    parameters. ``opening`` gives every order parameter on a ladder opened around the RS
+    solution, in terms of the RS order parameters and OPEN_WIDTH (q_k - q_0), OPEN_AT
+    (where the RS overlap sits, as a fraction of the width from q_0) and OPEN_X (one x on
+    every step). ``one_step`` is the same ansatz with one step (1RSB), and
+    ``from_one_step`` gives every order parameter on the ladder that equals it
+    exactly (one x on every step), in terms of its order parameters: a ladder is
+    opened by way of the one-step solution, which is robust where the steps of a
+    long ladder are barely determined (near the AT line).
+    """
+
+    qs: tuple
+    xs: tuple
+    x_name: str = "x"
+    rs: FreeEnergy | None = None
+    embedding: dict[str, sp.Expr] = field(default_factory=dict)
+    opening: dict[str, sp.Expr] = field(default_factory=dict)
+    one_step: FreeEnergy | None = None
+    from_one_step: dict[str, sp.Expr] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return len(self.xs)
+
+    def key(self) -> str:
+        parts = [sp.srepr(sp.Tuple(*self.qs, *self.xs)), self.x_name]
+        parts += [f"{k}={sp.srepr(v)}" for k, v in sorted({**self.embedding, **self.opening}.items())]
+        parts += [f"{k}<-{sp.srepr(v)}" for k, v in sorted(self.from_one_step.items())]
+        parts.append("rs:" + self.rs.key() if self.rs is not None else "")
+        parts.append("one_step:" + self.one_step.key() if self.one_step is not None else "")
+        return "|".join(parts)
+
+
 @dataclass
 class FreeEnergy:
     """phi(theta; c) with its order parameters theta and control parameters c.
@@ -107,7 +158,12 @@ class FreeEnergy:
     ``observables`` maps names to expressions in theta and c; ``replicon`` is
     the de Almeida-Thouless eigenvalue of the ansatz where the model declares
     one (RS is stable while it is positive); ``bound_limits`` names the
-    transitions of kind 'order parameter reaches its bound'.
+    transitions of kind 'order parameter reaches its bound'; ``ladder`` is the
+    Parisi function of an RSB ansatz (see ``ParisiLadder``). ``extremum`` says
+    what the physical saddle point is in the order parameters: "min" or "max"
+    of phi (the solvers then descend phi, and cannot end at another stationary
+    point), or None for a saddle (conjugate pairs: the solvers find a root of the
+    gradient).
     """
 
     name: str
@@ -119,6 +175,8 @@ class FreeEnergy:
     bound_limits: dict[str, BoundLimit] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    ladder: ParisiLadder | None = None
+    extremum: str | None = None
 
     # symbols ---------------------------------------------------------------
     @property
@@ -146,6 +204,8 @@ class FreeEnergy:
             repr(sorted((k, sp.srepr(v)) for k, v in self.observables.items())),
             sp.srepr(self.replicon) if self.replicon is not None else "",
             repr(sorted(self.bound_limits.items())),
+            self.ladder.key() if self.ladder is not None else "",
+            str(self.extremum),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -5,6 +5,8 @@
     logH(x)     = ln H(x)                             d/dx logH = -Mills(x)
     Mills(x)    = G(x) / H(x)  (inverse Mills ratio)  d/dx Mills = Mills (Mills - x)
     log2cosh(x) = ln 2 cosh x                         d/dx log2cosh = tanh x
+    expit(x)    = 1 / (1 + e^-x)                      d/dx expit = expit (1 - expit)
+    logaddexp(a, b) = ln(e^a + e^b)                   d/da = expit(a - b)
 
 The set is closed under differentiation, so sympy can take any number of
 derivatives of a free entropy built from them. The numeric lowering of each
@@ -132,4 +134,51 @@ class log2cosh(_Special):  # noqa: N801 - the physicists' name
         return s if exp is None else rf"\left({s}\right)^{{{exp}}}"
 
 
-SPECIAL_FUNCTIONS = {"H": H, "logH": logH, "Mills": Mills, "log2cosh": log2cosh}
+class expit(_Special):  # noqa: N801 - scipy's name
+    """The logistic function 1 / (1 + e^-x); expit' = expit (1 - expit)."""
+
+    def fdiff(self, argindex=1):
+        e = expit(self.args[0])
+        return e * (1 - e)
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.S.Half
+        return None
+
+    @classmethod
+    def _mp(cls, x):
+        return 1 / (1 + mpmath.exp(-x))
+
+
+class logaddexp(sp.Function):  # noqa: N801 - numpy's name
+    """ln(e^a + e^b), evaluated without overflow or underflow; d/da = expit(a - b)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return expit(a - b) if argindex == 1 else expit(b - a)
+
+    def _eval_evalf(self, prec):
+        a, b = (x.evalf(prec) for x in self.args)
+        if not (a.is_number and b.is_number and a.is_real and b.is_real):
+            return None
+        with mpmath.workprec(prec):
+            top = max(mpmath.mpf(a), mpmath.mpf(b))
+            value = top + mpmath.log(mpmath.exp(mpmath.mpf(a) - top) + mpmath.exp(mpmath.mpf(b) - top))
+            return sp.Float(value, precision=prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real and self.args[1].is_real
+
+
+SPECIAL_FUNCTIONS = {
+    "H": H,
+    "logH": logH,
+    "Mills": Mills,
+    "log2cosh": log2cosh,
+    "expit": expit,
+    "logaddexp": logaddexp,
+}

@@ -14,6 +14,8 @@ The language:
     Mills(x)              inverse Mills ratio G(x)/H(x)
     G(x)                  standard normal density
     log2cosh(x)           ln 2 cosh x
+    expit(x)              logistic 1/(1 + e^-x)
+    logaddexp(a, b)       ln(e^a + e^b), without overflow
     log exp sqrt tanh cosh sinh erf erfc abs
     pi
 """
