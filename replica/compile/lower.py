@@ -14,6 +14,13 @@ tails), Mills(x) -> sqrt(2/pi)/erfcx(x/sqrt 2), ln 2cosh x ->
 |x| + log1p(exp(-2|x|)). ``GaussAvg(f, z)`` -> ``_avg(f, w_z, axis_z)``, a
 weighted sum over the quadrature axis of z with keepdims, so that nested
 averages broadcast.
+
+Averages over a truncated normal, and Gaussian averages over a variable with
+a declared resolution scale (``FreeEnergy.scales``), are first rewritten as
+averages over the unit interval (``symbolic.truncated``: quantile map,
+sinh map); their variables carry Gauss-Legendre nodes on (0, 1). The
+order parameters of a reference saddle (``FreeEnergy.reference``) are
+arguments like the control parameters.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ import scipy.special as sc
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from ..symbolic import FreeEnergy, average_variables
+from ..symbolic import FreeEnergy, GaussAvg, average_variables
 from ..symbolic.gauss import AVERAGES
 from ..symbolic.parisi import ParisiPass
+from ..symbolic.truncated import TruncatedAvg, unit_form_scaled, unit_form_truncated
 from . import parisi
 from .quadrature import Quadrature
 
@@ -53,6 +61,11 @@ def _log2cosh(x):
     return a + np.log1p(np.exp(-2.0 * a))
 
 
+def _tail_quantile(lower, w):
+    """-Phi^-1(H(lower) (1 - w)), in log space: x >= lower with probability uniform in w."""
+    return -sc.ndtri_exp(sc.log_ndtr(-lower) + np.log1p(-w))
+
+
 def _avg(f, w, axis):
     return np.add.reduce(f * w, axis=axis, keepdims=True)  # np.sum without its Python wrapper
 
@@ -71,6 +84,7 @@ NAMESPACE = {
     "Mills": _Mills,
     "log2cosh": _log2cosh,
     "_avg": _avg,
+    "_tail_quantile": _tail_quantile,
     "_logavgexp": _logavgexp,
     "_parisi_pass": parisi.parisi_pass,
     "_parisi_value": parisi.parisi_value,
@@ -90,6 +104,13 @@ class _Printer(SciPyPrinter):
     def _print_GaussAvg(self, expr):
         z = expr.variable.name
         return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_UnitAvg(self, expr):
+        z = expr.variable.name
+        return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_TailQuantile(self, expr):
+        return f"_tail_quantile({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_LogAvgExp(self, expr):
         z = expr.variable.name
@@ -171,6 +192,11 @@ class CompiledProblem:
         self.n = len(free_energy.order_parameters)
         self.observable_names = list(free_energy.observables)
         self.control_names = free_energy.control_names
+        self.given_names = [g.name for g in free_energy.given]
+        truncated = {n.variable.name for n in sp.preorder_traversal(exprs) if isinstance(n, TruncatedAvg)}
+        self.unit_variables: tuple[str, ...] = tuple(
+            v for v in self.variables if v in truncated or v in free_energy.scales
+        )
 
     # construction ------------------------------------------------------------
     def _all_expressions(self) -> sp.Expr:
@@ -179,24 +205,38 @@ class CompiledProblem:
 
     @cached_property
     def _renaming(self) -> dict[sp.Symbol, sp.Symbol]:
-        """User names -> safe argument names (_t0.., _c0.., _z0..); weights are _w_zk."""
+        """User names -> safe argument names (_t0.., _c0.., _g0.., _z0..); weights are _w_zk."""
         fe = self.free_energy
         ren = {t: sp.Symbol(f"_t{i}", real=True) for i, t in enumerate(fe.theta)}
         ren.update({c: sp.Symbol(f"_c{i}", real=True) for i, c in enumerate(fe.control_symbols)})
+        ren.update({g: sp.Symbol(f"_g{i}", real=True) for i, g in enumerate(fe.given)})
         ren.update({sp.Symbol(v, real=True): sp.Symbol(f"_z{k}", real=True) for k, v in enumerate(self.variables)})
         return ren
+
+    def _unit_forms(self, expr: sp.Expr) -> sp.Expr:
+        """Truncated and scale-mapped averages as averages over the unit interval."""
+        expr = sp.sympify(expr)
+        if expr.has(TruncatedAvg):
+            expr = expr.replace(lambda e: isinstance(e, TruncatedAvg), unit_form_truncated)
+        scales = self.free_energy.scales
+        if scales:
+            expr = expr.replace(
+                lambda e: isinstance(e, GaussAvg) and e.variable.name in scales,
+                lambda e: unit_form_scaled(e.integrand, e.variable, *scales[e.variable.name]),
+            )
+        return expr
 
     @cached_property
     def _args(self) -> list[sp.Symbol]:
         fe = self.free_energy
         ren = self._renaming
-        args = [ren[t] for t in fe.theta] + [ren[c] for c in fe.control_symbols]
+        args = [ren[t] for t in fe.theta] + [ren[c] for c in fe.control_symbols] + [ren[g] for g in fe.given]
         for k in range(len(self.variables)):
             args += [sp.Symbol(f"_z{k}", real=True), sp.Symbol(f"_w_z{k}", real=True)]
         return args
 
     def _lower(self, exprs: list[sp.Expr]) -> Lowered:
-        renamed = [sp.sympify(e).xreplace(self._renaming) for e in exprs]
+        renamed = [self._unit_forms(e).xreplace(self._renaming) for e in exprs]
         n = len(self.variables)
         axes = {f"_z{k}": -(n - k) for k in range(n)}
         for e in renamed:
@@ -246,6 +286,16 @@ class CompiledProblem:
         return self._lower([x for row in fe.hessian for x in row])
 
     @cached_property
+    def _given_partials(self) -> Lowered:
+        return self._lower(self.free_energy.given_partials)
+
+    def _equation_partials(self, control: str) -> Lowered:
+        cache = self.__dict__.setdefault("_equation_partials_cache", {})
+        if control not in cache:
+            cache[control] = self._lower(self.free_energy.equation_partials(control))
+        return cache[control]
+
+    @cached_property
     def _bound_coefficients(self) -> dict[str, object]:
         fe = self.free_energy
         out = {}
@@ -267,11 +317,11 @@ class CompiledProblem:
 
     # evaluation ----------------------------------------------------------------
     def quadrature(self, order: int) -> Quadrature:
-        return Quadrature.build(self.variables, order, fields=self.fields)
+        return Quadrature.build(self.variables, order, fields=self.fields, unit=self.unit_variables)
 
     def _call_args(self, theta, params, quad: Quadrature) -> list:
         try:
-            controls = [params[name] for name in self.control_names]
+            controls = [params[name] for name in self.control_names + self.given_names]
         except KeyError as exc:  # pragma: no cover - configs are validated before
             raise KeyError(f"missing control parameter {exc}") from None
         nq = len(self.variables)
@@ -318,6 +368,15 @@ class CompiledProblem:
         """phi, the observables, dphi_d<c> for every control c, and the replicon."""
         out = self._values(self._call_args(theta, params, quad))
         return dict(zip(self.value_names, out, strict=False))
+
+    def given_partials(self, theta, params, quad: Quadrature) -> np.ndarray:
+        """d phi / d g for the given values g of the reference saddle, at fixed theta."""
+        return np.array([float(x) for x in self._given_partials(self._call_args(theta, params, quad))])
+
+    def equation_partials(self, control: str, theta, params, quad: Quadrature) -> np.ndarray:
+        """d G / d c at fixed theta (n,), for one point."""
+        out = self._equation_partials(control)(self._call_args(theta, params, quad))
+        return np.array([float(x) for x in out])
 
     def hessian(self, theta, params, quad: Quadrature) -> np.ndarray:
         """Hessian of phi in the order parameters, (n, n), for one point."""

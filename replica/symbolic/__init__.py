@@ -5,6 +5,7 @@ from .functions import H, Mills, gaussian_density, log2cosh, logH
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
 from .parisi import ParisiAverage, ladder_average
 from .parse import parse_expression
+from .truncated import TruncatedAvg
 
 __all__ = [
     "BoundLimit",
@@ -16,6 +17,7 @@ __all__ = [
     "Mills",
     "OrderParameter",
     "ParisiAverage",
+    "TruncatedAvg",
     "average_variables",
     "derivative",
     "gaussian_density",

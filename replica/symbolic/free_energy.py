@@ -64,23 +64,25 @@ class OrderParameter:
 
 @dataclass(frozen=True)
 class ControlParameter:
-    """An external parameter (alpha, kappa, ...) with its allowed range (closed)."""
+    """An external parameter (alpha, kappa, ...) with its allowed range (closed unless ``lower_open``)."""
 
     name: str
     default: float | None = None
     lower: float = -math.inf
     upper: float = math.inf
     description: str = ""
+    lower_open: bool = False  # e.g. a noise level that must be positive
 
     @property
     def symbol(self) -> sp.Symbol:
         return sp.Symbol(self.name, real=True)
 
     def contains(self, value: float) -> bool:
-        return bool(self.lower <= value <= self.upper)
+        above = self.lower < value if self.lower_open else self.lower <= value
+        return bool(above and value <= self.upper)
 
     def domain_text(self) -> str:
-        lo = "(" if math.isinf(self.lower) else "["
+        lo = "(" if math.isinf(self.lower) or self.lower_open else "["
         hi = ")" if math.isinf(self.upper) else "]"
         return f"{lo}{_fmt(self.lower)}, {_fmt(self.upper)}{hi}"
 
@@ -108,6 +110,26 @@ class FreeEnergy:
     the de Almeida-Thouless eigenvalue of the ansatz where the model declares
     one (RS is stable while it is positive); ``bound_limits`` names the
     transitions of kind 'order parameter reaches its bound'.
+
+    Further declarations a model may make:
+
+    - ``reference``: a saddle point solved first, from its own free entropy,
+      whose order parameters enter phi as given values (the equilibrium
+      overlap of the reference configuration of a Franz-Parisi potential);
+    - ``scales``: integration variable -> (center, width) of a sharp feature
+      of its integrands (e.g. width sqrt(1 - q) as q -> 1): its averages are
+      evaluated on a sinh-mapped rule that resolves the feature;
+    - ``canonical_hessian``: second derivatives in canonical form too
+      (Gaussian integration by parts), for functionals that are evaluated
+      where a Gaussian decomposition degenerates (a variance sqrt(C^2) -> 0);
+    - ``equation_scales``: order parameter -> a positive factor multiplying its
+      stationarity equation d phi / d theta = 0 (same roots), for equations
+      whose terms diverge at a bound (1/(1 - q)^2 as q -> 1) and cancel: the
+      scaled residual is then a relative one, and reaches the tolerance;
+    - ``backward_branch``: the branch a continuation from the high end of a
+      control follows when it is not an interior solution of phi (an
+      analytic branch on the boundary of the domain, such as perfect
+      generalization q = 1); a FreeEnergy with no order parameters.
     """
 
     name: str
@@ -119,6 +141,11 @@ class FreeEnergy:
     bound_limits: dict[str, BoundLimit] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    reference: FreeEnergy | None = None
+    scales: dict[str, tuple[sp.Expr, sp.Expr]] = field(default_factory=dict)
+    canonical_hessian: bool = False
+    equation_scales: dict[str, sp.Expr] = field(default_factory=dict)
+    backward_branch: FreeEnergy | None = None
 
     # symbols ---------------------------------------------------------------
     @property
@@ -134,6 +161,11 @@ class FreeEnergy:
         return [p.name for p in self.order_parameters]
 
     @property
+    def given(self) -> list[sp.Symbol]:
+        """Symbols of phi fixed by the reference saddle point (its order parameters)."""
+        return self.reference.theta if self.reference is not None else []
+
+    @property
     def control_names(self) -> list[str]:
         return [c.name for c in self.controls]
 
@@ -146,6 +178,10 @@ class FreeEnergy:
             repr(sorted((k, sp.srepr(v)) for k, v in self.observables.items())),
             sp.srepr(self.replicon) if self.replicon is not None else "",
             repr(sorted(self.bound_limits.items())),
+            self.reference.key() if self.reference is not None else "",
+            repr(sorted((k, sp.srepr(c), sp.srepr(w)) for k, (c, w) in self.scales.items())),
+            repr(self.canonical_hessian),
+            repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -187,10 +223,10 @@ class FreeEnergy:
 
     @cached_property
     def equations(self) -> list[sp.Expr]:
-        """G(theta) = 0 at the saddle point: theta - F(theta), else the gradient."""
+        """G(theta) = 0 at the saddle point: theta - F(theta), else the (scaled) gradient."""
         fp = self.fixed_point
         if fp is None:
-            return list(self.gradient)
+            return [self.equation_scales.get(t.name, 1) * g for t, g in zip(self.theta, self.gradient, strict=True)]
         return [t - fp[t.name] for t in self.theta]
 
     @property
@@ -201,7 +237,14 @@ class FreeEnergy:
     def jacobian(self) -> list[list[sp.Expr]]:
         """dG_i / d theta_j (plain chain rule, see ``hessian``)."""
         if self.fixed_point is None:
-            return self.hessian
+            if not self.equation_scales:
+                return self.hessian
+            hess = self.hessian
+            out = []
+            for i, ti in enumerate(self.theta):
+                w = sp.sympify(self.equation_scales.get(ti.name, 1))
+                out.append([w * hess[i][j] + sp.diff(w, tj) * self.gradient[i] for j, tj in enumerate(self.theta)])
+            return out
         fp = self.fixed_point
         return [
             [sp.Integer(i == j) - sp.diff(fp[ti.name], tj) for j, tj in enumerate(self.theta)]
@@ -218,16 +261,31 @@ class FreeEnergy:
         nothing that the lowering's common-subexpression pass does not.
         """
         n = len(self.theta)
+        diff = derivative if self.canonical_hessian else sp.diff
         rows: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
         for i in range(n):
             for j in range(i, n):
-                rows[i][j] = rows[j][i] = sp.diff(self.gradient[i], self.theta[j])
+                rows[i][j] = rows[j][i] = diff(self.gradient[i], self.theta[j])
         return rows
 
     @cached_property
     def control_partials(self) -> dict[str, sp.Expr]:
-        """d phi / d c at fixed theta, for every control parameter c."""
+        """d phi / d c at fixed theta (and fixed given values), for every control parameter c."""
         return {c.name: derivative(self.phi, c.symbol) for c in self.controls}
+
+    @cached_property
+    def given_partials(self) -> list[sp.Expr]:
+        """d phi / d g at fixed theta for the given values g of the reference saddle."""
+        return [derivative(self.phi, g) for g in self.given]
+
+    def equation_partials(self, control: str) -> list[sp.Expr]:
+        """d G_i / d c at fixed theta: how the saddle-point system moves with a control.
+
+        Continuation past a fold (where dG/dtheta is singular) and the
+        sensitivity of a reference saddle to the controls use it.
+        """
+        c = sp.Symbol(control, real=True)
+        return [sp.diff(g, c) for g in self.equations]
 
     def bound_coefficient(self, kind: str) -> sp.Expr:
         """C(c) in phi ~ C / eps as the order parameter of ``kind`` reaches its bound."""

@@ -34,6 +34,7 @@ import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
 from .parisi import PARISI_NODES
+from .truncated import TRUNCATED_NODES
 
 
 class _Average(sp.Expr):
@@ -118,8 +119,9 @@ class LogAvgExp(_Average):
         return prettyForm(*body.left(f"lnE_{self.variable.name}"))
 
 
-# the nodes that bind an integration variable (see _Average; the Parisi ladder binds its field)
-AVERAGES = (GaussAvg, LogAvgExp, *PARISI_NODES)
+# the nodes that bind an integration variable (see _Average; the Parisi ladder binds its field;
+# truncated.py: averages over a truncated normal and over the unit interval)
+AVERAGES = (GaussAvg, LogAvgExp, *PARISI_NODES, *TRUNCATED_NODES)
 
 
 def average_variables(expr: sp.Expr) -> list[sp.Symbol]:
