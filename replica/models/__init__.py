@@ -16,6 +16,9 @@ from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
 from .perceptron import INTEGER_OPTIONS as PERCEPTRON_INTEGER_OPTIONS
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
 from .perceptron import perceptron
+from .teacher_student import APPLIES_WHEN as TEACHER_STUDENT_APPLIES_WHEN
+from .teacher_student import OPTIONS as TEACHER_STUDENT_OPTIONS
+from .teacher_student import teacher_student
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ MODELS: dict[str, ModelInfo] = {
         applies_when=PERCEPTRON_APPLIES_WHEN,
         integer_options=PERCEPTRON_INTEGER_OPTIONS,
     ),
+    "teacher_student": ModelInfo(
+        "teacher_student",
+        "a perceptron student learning a perceptron teacher (Gibbs or Bayes-optimal)",
+        TEACHER_STUDENT_OPTIONS,
+        lambda options, params: teacher_student(options),
+        applies_when=TEACHER_STUDENT_APPLIES_WHEN,
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -64,4 +74,4 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "perceptron"]
+__all__ = ["MODELS", "ModelInfo", "custom", "perceptron", "teacher_student"]
