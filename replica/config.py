@@ -24,11 +24,12 @@ import yaml
 from .errors import ConfigError, ReplicaError
 from .models import MODELS, ModelInfo
 from .solve import METHODS, SolverOptions, TransitionRequest, kind_available
+from .solve.transitions import BRANCHES
 from .symbolic import FreeEnergy
 
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
-DIRECTIONS = ("forward", "backward")
+DIRECTIONS = ("forward", "backward", "both")
 PLOT_KEYS = ("x", "y", "title", "logx", "logy")
 
 
@@ -228,7 +229,7 @@ def validate(data: dict) -> RunConfig:
         "params": params,
         "solver": {**solver.__dict__, **({"init": init} if init else {})},
         "sweep": _sweep_resolved(sweep) if sweep else None,
-        "transitions": [t.__dict__ | {"bracket": list(t.bracket)} for t in transitions],
+        "transitions": [_transition_resolved(t) for t in transitions],
         "output": output,
         "plot": plot,
     }
@@ -407,6 +408,13 @@ def _sweep_resolved(sweep: SweepSpec) -> dict:
     return out
 
 
+def _transition_resolved(t: TransitionRequest) -> dict:
+    out = t.__dict__ | {"bracket": list(t.bracket)}
+    if t.kind != "spinodal":
+        out.pop("branch")  # only a spinodal has a branch (and older configs keep their hash)
+    return out
+
+
 def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[TransitionRequest]:
     if raw is None:
         return []
@@ -416,7 +424,7 @@ def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[Tran
     for i, item in enumerate(raw):
         f = f"transitions[{i}]"
         item = _mapping(item, f)
-        allowed = ("kind", "parameter", "bracket", "tol", "scan")
+        allowed = ("kind", "parameter", "bracket", "tol", "scan", "branch")
         for key in item:
             if key not in allowed:
                 raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
@@ -451,5 +459,10 @@ def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[Tran
         scan = _number(item.get("scan", 41), f"{f}.scan", integer=True)
         if scan < 2:
             raise ConfigError(f"{f}.scan", "must be at least 2")
-        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan))
+        branch = item.get("branch", "forward")
+        if branch not in BRANCHES:
+            raise ConfigError(f"{f}.branch", f"'{branch}' is not one of {', '.join(BRANCHES)}")
+        if "branch" in item and item["kind"] != "spinodal":
+            raise ConfigError(f"{f}.branch", "applies only to kind spinodal (which branch ends)")
+        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan, branch))
     return out

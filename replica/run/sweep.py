@@ -5,6 +5,11 @@ listed) is walked as a continuation chain for every combination of the other
 axes. Each chain starts cold from the model's (or the config's) initial
 guess. Rows are tidy: controls, order parameters, observables, status.
 
+``sweep.direction: both`` walks every chain forwards, then backwards (the
+backward chain follows the model's ``backward_branch`` where it declares
+one); the rows carry a ``branch`` column, ``forward`` or ``backward``, so
+that both branches of a first-order transition are in the table.
+
 Transitions whose parameter is the chain axis are located along every chain
 after the sweep: the sign change seen in the table gives the bracket, which
 brentq refines. ``transition_lines`` locates each transition of a config
@@ -24,7 +29,7 @@ import numpy as np
 from ..compile import CompiledProblem, compile_free_energy
 from ..config import RunConfig
 from ..solve import Solution, Transition, TransitionRequest, locate, result_observable_names, solve_chain
-from ..solve.transitions import KINDS, capacity_skip
+from ..solve.transitions import KINDS, backward_problem, capacity_skip
 from .store import STATUS_COLUMNS, Journal, now, provenance, write_results
 
 ProgressFn = Callable[[dict], None]
@@ -44,7 +49,8 @@ class Table:
 
 def sweep_columns(cfg: RunConfig, problem: CompiledProblem) -> list[str]:
     fe = cfg.free_energy
-    cols = list(fe.control_names) + list(fe.order_parameter_names)
+    cols = list(fe.control_names) + (["branch"] if cfg.sweep.direction == "both" else [])
+    cols += list(fe.order_parameter_names)
     cols += [n for n in result_observable_names(problem) if n not in cols]
     return cols + list(STATUS_COLUMNS)
 
@@ -75,17 +81,17 @@ def solution_row(params: dict, sol: Solution | None, skipped: str | None) -> dic
     return row
 
 
-def chains(cfg: RunConfig) -> Iterator[tuple[dict, np.ndarray]]:
-    """(fixed params, chain values) for every chain of the sweep grid."""
+def chains(cfg: RunConfig) -> Iterator[tuple[dict, np.ndarray, str]]:
+    """(fixed params, chain values, direction) for every chain of the sweep grid (two each if ``both``)."""
     sweep = cfg.sweep
     others = [a for a in sweep.axes if a.name != sweep.chain]
     values = sweep.axis(sweep.chain).values
-    if sweep.direction == "backward":
-        values = values[::-1]
+    directions = ("forward", "backward") if sweep.direction == "both" else (sweep.direction,)
     for combo in itertools.product(*(a.values for a in others)):
         base = dict(cfg.params)
         base.update({a.name: float(v) for a, v in zip(others, combo, strict=False)})
-        yield base, values
+        for direction in directions:
+            yield base, (values if direction == "forward" else values[::-1]), direction
 
 
 def base_sidecar(cfg: RunConfig, kind: str) -> dict:
@@ -122,12 +128,17 @@ def run_sweep(cfg: RunConfig, output: str | None = None, progress: ProgressFn | 
     interrupted = False
     pending: dict | None = None
     t_solve = time.perf_counter()
+    backward = backward_problem(problem)
     try:
-        for base, values in chains(cfg):
+        for base, values, direction in chains(cfg):
+            chain_problem = backward if direction == "backward" else problem
+            theta0 = cfg.theta0() if chain_problem is problem else None
             for params, sol, why in solve_chain(
-                problem, base, cfg.sweep.chain, values, cfg.solver, theta0=cfg.theta0(), skip=skip
+                chain_problem, base, cfg.sweep.chain, values, cfg.solver, theta0=theta0, skip=skip
             ):
                 row = solution_row(params, sol, why)
+                if cfg.sweep.direction == "both":
+                    row["branch"] = direction
                 pending = row
                 if journal:
                     journal.append(row)
@@ -174,7 +185,8 @@ def transitions_along_chains(cfg: RunConfig, problem: CompiledProblem, rows: lis
     fixed = [a.name for a in cfg.sweep.axes if a.name != chain]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        groups.setdefault(tuple(row[n] for n in fixed), []).append(row)
+        if row.get("branch", "forward") == "forward":  # sign changes along one branch
+            groups.setdefault(tuple(row[n] for n in fixed), []).append(row)
     for request in cfg.transitions:
         if request.parameter != chain:
             continue
