@@ -33,7 +33,7 @@ import scipy.special as sc
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from ..symbolic import FreeEnergy, GaussAvg, average_variables
+from ..symbolic import FreeEnergy, GaussAvg, GaussSmooth, average_variables
 from ..symbolic.gauss import AVERAGES
 from ..symbolic.parisi import ParisiPass
 from ..symbolic.truncated import TruncatedAvg, unit_form_scaled, unit_form_truncated
@@ -61,9 +61,9 @@ def _log2cosh(x):
     return a + np.log1p(np.exp(-2.0 * a))
 
 
-def _tail_quantile(lower, w):
-    """-Phi^-1(H(lower) (1 - w)), in log space: x >= lower with probability uniform in w."""
-    return -sc.ndtri_exp(sc.log_ndtr(-lower) + np.log1p(-w))
+def _tail_quantile(lower, log_tail):
+    """-Phi^-1(H(lower) e^log_tail), in log space: x >= lower, log_tail = ln(1 - w) for w uniform."""
+    return -sc.ndtri_exp(sc.log_ndtr(-lower) + log_tail)
 
 
 def _avg(f, w, axis):
@@ -214,8 +214,10 @@ class CompiledProblem:
         return ren
 
     def _unit_forms(self, expr: sp.Expr) -> sp.Expr:
-        """Truncated and scale-mapped averages as averages over the unit interval."""
+        """Smoothings as Gaussian averages; truncated and scale-mapped averages over the unit interval."""
         expr = sp.sympify(expr)
+        if expr.has(GaussSmooth):
+            expr = expr.replace(lambda e: isinstance(e, GaussSmooth), lambda e: e.as_average())
         if expr.has(TruncatedAvg):
             expr = expr.replace(lambda e: isinstance(e, TruncatedAvg), unit_form_truncated)
         scales = self.free_energy.scales
@@ -317,7 +319,8 @@ class CompiledProblem:
 
     # evaluation ----------------------------------------------------------------
     def quadrature(self, order: int) -> Quadrature:
-        return Quadrature.build(self.variables, order, fields=self.fields, unit=self.unit_variables)
+        factors = tuple(sorted(self.free_energy.quadrature_factors.items()))
+        return Quadrature.build(self.variables, order, fields=self.fields, unit=self.unit_variables, factors=factors)
 
     def _call_args(self, theta, params, quad: Quadrature) -> list:
         try:
@@ -391,10 +394,12 @@ class CompiledProblem:
         return np.array([float(x) for x in out]).reshape(self.n, self.n)
 
     def _difference_jacobian(self, fun, theta, g0: np.ndarray) -> np.ndarray:
-        """dG/dtheta by forward differences of an exact G (models with a Parisi ladder).
+        """dG/dtheta by forward differences of an exact G (Parisi ladders; ``difference_jacobian``).
 
         Steps of 1e-7 (relative above 1) point into the order parameters'
-        domain, so no evaluation leaves it.
+        domain, so no evaluation leaves it; where the forward step leaves the
+        real domain of G (a variance that would turn negative) the backward
+        step is taken.
         """
         theta = np.asarray(theta, dtype=float)
         jac = np.empty((len(g0), len(theta)))
@@ -405,7 +410,12 @@ class CompiledProblem:
             if not p.contains(t[j]):
                 h = -h
                 t[j] = theta[j] + h
-            jac[:, j] = (np.asarray(fun(t), dtype=float) - g0) / h
+            g = np.asarray(fun(t), dtype=float)
+            if not np.all(np.isfinite(g)) and p.contains(theta[j] - h):
+                h = -h
+                t[j] = theta[j] + h
+                g = np.asarray(fun(t), dtype=float)
+            jac[:, j] = (g - g0) / h
         return jac
 
     def bound_coefficient(self, kind: str, params) -> float:

@@ -60,12 +60,19 @@ class Quadrature:
 
     @classmethod
     def build(
-        cls, variables: tuple[str, ...], order: int, fields: tuple[str, ...] = (), unit: tuple[str, ...] = ()
+        cls,
+        variables: tuple[str, ...],
+        order: int,
+        fields: tuple[str, ...] = (),
+        unit: tuple[str, ...] = (),
+        factors: tuple[tuple[str, float], ...] = (),
     ) -> Quadrature:
         """Gauss-Hermite nodes for averages; for a Parisi ladder's field, its grid.
 
         A variable in ``unit`` (an average over the unit interval: truncated or
         scale-mapped Gaussian averages) gets Gauss-Legendre nodes on (0, 1).
+        ``factors`` (variable, factor): that variable gets round(factor * order)
+        nodes (at least 4) instead of ``order``.
 
         A field variable (in ``fields``) gets the uniform grid u_a of
         ``FieldGrid.build(order)`` on its axis, and the FieldGrid itself in
@@ -73,18 +80,20 @@ class Quadrature:
         """
         from .parisi import FieldGrid
 
-        nodes, weights = gauss_hermite(order)
+        scale = dict(factors)
         n = len(variables)
         arrays: list = []
         for k, name in enumerate(variables):
             shape = (-1,) + (1,) * (n - 1 - k)
+            size = max(4, round(scale[name] * order)) if name in scale else order
             if name in fields:
                 grid = FieldGrid.build(order)
                 arrays += [grid.u.reshape(shape), grid]
             elif name in unit:
-                w_nodes, w_weights = gauss_legendre_unit(order)
+                w_nodes, w_weights = gauss_legendre_unit(size)
                 arrays += [w_nodes.reshape(shape), w_weights.reshape(shape)]
             else:
+                nodes, weights = gauss_hermite(size)
                 arrays += [nodes.reshape(shape), weights.reshape(shape)]
         return cls(order, tuple(variables), tuple(arrays))
 

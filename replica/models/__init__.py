@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
+from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
+from .franz_parisi import franz_parisi
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
 from .perceptron import INTEGER_OPTIONS as PERCEPTRON_INTEGER_OPTIONS
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
@@ -65,6 +67,12 @@ MODELS: dict[str, ModelInfo] = {
         lambda options, params: teacher_student(options),
         applies_when=TEACHER_STUDENT_APPLIES_WHEN,
     ),
+    "franz_parisi": ModelInfo(
+        "franz_parisi",
+        "Franz-Parisi potential of the perceptron: solutions at distance d from a reference solution or the teacher",
+        FRANZ_PARISI_OPTIONS,
+        lambda options, params: franz_parisi(options),
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -74,4 +82,4 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "perceptron", "teacher_student"]
+__all__ = ["MODELS", "ModelInfo", "custom", "franz_parisi", "perceptron", "teacher_student"]

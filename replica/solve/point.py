@@ -353,8 +353,8 @@ def _order_parameter_shift(problem: CompiledProblem, theta: np.ndarray, params, 
         return float(np.max(np.abs(g)))
     try:
         step = np.linalg.solve(np.asarray(jac, dtype=float), g)
-    except np.linalg.LinAlgError:
-        return math.inf
+    except np.linalg.LinAlgError:  # singular at the solution (two branches cross): the smallest step
+        step = np.linalg.lstsq(np.asarray(jac, dtype=float), g, rcond=None)[0]
     return float(np.max(np.abs(step)))
 
 

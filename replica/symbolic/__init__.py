@@ -5,6 +5,7 @@ from .functions import H, Mills, gaussian_density, log2cosh, logH
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
 from .parisi import ParisiAverage, ladder_average
 from .parse import parse_expression
+from .smooth import GaussSmooth
 from .truncated import TruncatedAvg
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "ControlParameter",
     "FreeEnergy",
     "GaussAvg",
+    "GaussSmooth",
     "H",
     "LogAvgExp",
     "Mills",

@@ -119,9 +119,20 @@ class FreeEnergy:
     - ``scales``: integration variable -> (center, width) of a sharp feature
       of its integrands (e.g. width sqrt(1 - q) as q -> 1): its averages are
       evaluated on a sinh-mapped rule that resolves the feature;
-    - ``canonical_hessian``: second derivatives in canonical form too
-      (Gaussian integration by parts), for functionals that are evaluated
-      where a Gaussian decomposition degenerates (a variance sqrt(C^2) -> 0);
+    - ``difference_jacobian``: the Jacobian (and Hessian) by finite
+      differences of the exact gradient instead of symbolic second
+      derivatives: for functionals with nested averages over several
+      variables, whose symbolic second derivatives are large to compile and
+      hold many full-grid arrays in memory at once;
+    - ``integration_by_parts``: the integration variables whose bare factors
+      Stein's lemma moves in the derived equations (default: all). It is
+      needed where a sqrt(v) z argument meets v -> 0 (it turns
+      d/dv into the finite (1/2) E[f'']); elsewhere it only lengthens the
+      equations of nested averages (a truncated average inside);
+    - ``quadrature_factors``: integration variable -> its number of nodes
+      relative to the quadrature order (a narrow smoothing needs few, a
+      truncated tail many); the order, and so every variable, is doubled by
+      the accuracy check as usual;
     - ``equation_scales``: order parameter -> a positive factor multiplying its
       stationarity equation d phi / d theta = 0 (same roots), for equations
       whose terms diverge at a bound (1/(1 - q)^2 as q -> 1) and cancel: the
@@ -143,7 +154,9 @@ class FreeEnergy:
     description: str = ""
     reference: FreeEnergy | None = None
     scales: dict[str, tuple[sp.Expr, sp.Expr]] = field(default_factory=dict)
-    canonical_hessian: bool = False
+    difference_jacobian: bool = False
+    integration_by_parts: tuple[str, ...] | None = None
+    quadrature_factors: dict[str, float] = field(default_factory=dict)
     equation_scales: dict[str, sp.Expr] = field(default_factory=dict)
     backward_branch: FreeEnergy | None = None
 
@@ -180,21 +193,27 @@ class FreeEnergy:
             repr(sorted(self.bound_limits.items())),
             self.reference.key() if self.reference is not None else "",
             repr(sorted((k, sp.srepr(c), sp.srepr(w)) for k, (c, w) in self.scales.items())),
-            repr(self.canonical_hessian),
+            repr(self.difference_jacobian),
+            repr(self.integration_by_parts),
+            repr(sorted(self.quadrature_factors.items())),
             repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     @cached_property
     def numeric_hessian(self) -> bool:
-        """True when phi holds a Parisi ladder: its second derivatives are finite differences."""
-        return self.phi.has(ParisiAverage)
+        """True when the second derivatives are finite differences (a Parisi ladder, or declared)."""
+        return self.difference_jacobian or self.phi.has(ParisiAverage)
 
     # derivations -------------------------------------------------------------
     @cached_property
     def gradient(self) -> list[sp.Expr]:
         """Stationarity equations d phi / d theta_i."""
-        return [derivative(self.phi, t) for t in self.theta]
+        return [derivative(self.phi, t, self._stein) for t in self.theta]
+
+    @property
+    def _stein(self) -> frozenset[str] | None:
+        return None if self.integration_by_parts is None else frozenset(self.integration_by_parts)
 
     @cached_property
     def fixed_point(self) -> dict[str, sp.Expr] | None:
@@ -226,7 +245,8 @@ class FreeEnergy:
         """G(theta) = 0 at the saddle point: theta - F(theta), else the (scaled) gradient."""
         fp = self.fixed_point
         if fp is None:
-            return [self.equation_scales.get(t.name, 1) * g for t, g in zip(self.theta, self.gradient, strict=True)]
+            scaled = [self.equation_scales.get(t.name, 1) * g for t, g in zip(self.theta, self.gradient, strict=True)]
+            return [sp.expand_mul(g) if t.name in self.equation_scales else g for t, g in zip(self.theta, scaled)]
         return [t - fp[t.name] for t in self.theta]
 
     @property
@@ -239,12 +259,11 @@ class FreeEnergy:
         if self.fixed_point is None:
             if not self.equation_scales:
                 return self.hessian
-            hess = self.hessian
-            out = []
-            for i, ti in enumerate(self.theta):
-                w = sp.sympify(self.equation_scales.get(ti.name, 1))
-                out.append([w * hess[i][j] + sp.diff(w, tj) * self.gradient[i] for j, tj in enumerate(self.theta)])
-            return out
+            hess, eqs, theta = self.hessian, self.equations, self.theta
+            return [
+                [sp.diff(eqs[i], tj) if ti.name in self.equation_scales else hess[i][j] for j, tj in enumerate(theta)]
+                for i, ti in enumerate(theta)
+            ]
         fp = self.fixed_point
         return [
             [sp.Integer(i == j) - sp.diff(fp[ti.name], tj) for j, tj in enumerate(self.theta)]
@@ -261,22 +280,21 @@ class FreeEnergy:
         nothing that the lowering's common-subexpression pass does not.
         """
         n = len(self.theta)
-        diff = derivative if self.canonical_hessian else sp.diff
         rows: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
         for i in range(n):
             for j in range(i, n):
-                rows[i][j] = rows[j][i] = diff(self.gradient[i], self.theta[j])
+                rows[i][j] = rows[j][i] = sp.diff(self.gradient[i], self.theta[j])
         return rows
 
     @cached_property
     def control_partials(self) -> dict[str, sp.Expr]:
         """d phi / d c at fixed theta (and fixed given values), for every control parameter c."""
-        return {c.name: derivative(self.phi, c.symbol) for c in self.controls}
+        return {c.name: derivative(self.phi, c.symbol, self._stein) for c in self.controls}
 
     @cached_property
     def given_partials(self) -> list[sp.Expr]:
         """d phi / d g at fixed theta for the given values g of the reference saddle."""
-        return [derivative(self.phi, g) for g in self.given]
+        return [derivative(self.phi, g, self._stein) for g in self.given]
 
     def equation_partials(self, control: str) -> list[sp.Expr]:
         """d G_i / d c at fixed theta: how the saddle-point system moves with a control.

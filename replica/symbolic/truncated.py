@@ -17,8 +17,8 @@ the quantile map x(w) = -Phi^{-1}(H(L)(1 - w)), w in (0, 1),
 
     <f>_{x >= L} = int_0^1 dw f(x(w)),
 
-evaluated by Gauss-Legendre (exponential convergence, unlike Gauss-Hermite
-with a step function, which converges algebraically). ``UnitAvg`` (int_0^1 dw)
+graded at w -> 1 (w = 1 - (1 - v)^4) and evaluated by Gauss-Legendre in v (fast
+convergence, unlike Gauss-Hermite with a step function, which converges algebraically). ``UnitAvg`` (int_0^1 dw)
 and ``TailQuantile`` (the map, in log space so that H(L) never underflows)
 are the nodes the lowering rewrites it into (compile/lower.py); the same
 unit-interval axis carries the sinh-mapped Gaussian averages of variables
@@ -119,7 +119,10 @@ class UnitAvg(sp.Expr):
 
 
 class TailQuantile(sp.Function):
-    """x(w) = -Phi^{-1}(H(lower)(1 - w)): maps w in (0, 1) onto x >= lower, uniformly in probability."""
+    """x = -Phi^{-1}(H(lower) e^l), l = ln(1 - w): maps w in (0, 1) onto x >= lower, uniformly in probability.
+
+    The second argument is l = ln(1 - w) itself, so that w -> 1 (the far tail) loses no digits.
+    """
 
     nargs = 2
 
@@ -130,10 +133,21 @@ TRUNCATED_NODES = (TruncatedAvg, UnitAvg)
 SCALE_REACH = 14
 
 
+# grading of the quantile map at w -> 1 (x -> inf): see unit_form_truncated
+GRADING = 4
+
+
 def unit_form_truncated(node: TruncatedAvg) -> UnitAvg:
-    """<f>_{x >= L} as int_0^1 dw f(x(w)) (the variable keeps its name and now runs over (0, 1))."""
-    x = node.variable
-    return UnitAvg(node.integrand.xreplace({x: TailQuantile(node.lower, x)}), x)
+    """<f>_{x >= L} as int_0^1 dv k (1 - v)^(k-1) f(x(1 - (1 - v)^k)) (the variable now runs over (0, 1)).
+
+    The quantile map alone, x(w) ~ sqrt(-2 ln(1 - w)) as w -> 1, gives an integrand with a
+    logarithmic singularity wherever f grows with x, on which Gauss-Legendre converges only
+    algebraically; the graded substitution w = 1 - (1 - v)^k flattens it (k = GRADING).
+    """
+    v = node.variable
+    log_tail = GRADING * sp.log(1 - v)  # ln(1 - w)
+    jacobian = GRADING * (1 - v) ** (GRADING - 1)
+    return UnitAvg(jacobian * node.integrand.xreplace({v: TailQuantile(node.lower, log_tail)}), v)
 
 
 def unit_form_scaled(integrand: sp.Expr, z: sp.Symbol, center: sp.Expr, width: sp.Expr) -> UnitAvg:
