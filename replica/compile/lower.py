@@ -25,6 +25,7 @@ arguments like the control parameters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -321,6 +322,27 @@ class CompiledProblem:
     def quadrature(self, order: int) -> Quadrature:
         factors = tuple(sorted(self.free_energy.quadrature_factors.items()))
         return Quadrature.build(self.variables, order, fields=self.fields, unit=self.unit_variables, factors=factors)
+
+    @cached_property
+    def _nestings(self) -> set[tuple[str, ...]]:
+        """The chains of nested integration variables (outermost first) of phi and the observables."""
+
+        def chains(expr: sp.Basic, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
+            if isinstance(expr, AVERAGES) and hasattr(expr, "variable"):
+                prefix = prefix + (expr.variable.name,)
+            found: set[tuple[str, ...]] = set()
+            for arg in expr.args:
+                found |= chains(arg, prefix)
+            return found or ({prefix} if prefix else set())
+
+        return chains(self._all_expressions(), ())
+
+    def grid_points(self, order: int) -> int:
+        """Points of the largest product grid the averages span at this quadrature order."""
+        factors = self.free_energy.quadrature_factors
+        sizes = {v: max(4, round(factors[v] * order)) if v in factors else order for v in self.variables}
+        # a variable met again inside its own average (a tilted measure) is the same axis
+        return max((math.prod(sizes[v] for v in set(chain)) for chain in self._nestings), default=1)
 
     def _call_args(self, theta, params, quad: Quadrature) -> list:
         try:

@@ -33,6 +33,14 @@ from .methods import Domain, Iteration, anderson, fixed_point, newton
 
 METHODS = ("hybrid", "newton", "fixed_point", "anderson")
 
+# the largest product grid of nested averages a point may use (64 MB per array): nested averages
+# over three variables cost order^3, and their Jacobian holds many such arrays at once
+MAX_GRID_POINTS = 2**23
+
+
+def _affordable(problem: CompiledProblem, order: int) -> bool:
+    return problem.grid_points(order) <= MAX_GRID_POINTS
+
 
 @dataclass(frozen=True)
 class SolverOptions:
@@ -192,10 +200,21 @@ def solve_point(
         theta = it.theta
         if not it.converged:
             status = it.status
-            if 4 * order <= opts.max_quad_order and not _resolved(problem, theta, params, quad, opts.quad_tol):
+            if (
+                4 * order <= opts.max_quad_order
+                and _affordable(problem, 8 * order)
+                and not _resolved(problem, theta, params, quad, opts.quad_tol)
+            ):
                 order *= 4  # the rule does not resolve the integrands where the iteration went: more nodes
                 theta = start
                 continue
+            break
+        if not _affordable(problem, 2 * order):
+            it.converged = False
+            status = (
+                f"quadrature: checking {order} nodes needs a grid of {problem.grid_points(2 * order)} points "
+                f"(more than {MAX_GRID_POINTS})"
+            )
             break
         fine = problem.quadrature(2 * order)
         coarse_values = problem.values(theta, params, quad)
@@ -206,11 +225,13 @@ def solve_point(
         if quad_error <= opts.quad_tol:
             status = f"converged ({it.status})"
             break
-        if 2 * order > opts.max_quad_order:
+        if 2 * order > opts.max_quad_order or not _affordable(problem, 4 * order):
             it.converged = False
             status = (
                 f"quadrature: results move by {quad_error:.2e} > quad_tol={opts.quad_tol:g} "
-                f"between {order} and {2 * order} nodes (max_quad_order={opts.max_quad_order})"
+                f"between {order} and {2 * order} nodes (max_quad_order={opts.max_quad_order}"
+                + ("" if _affordable(problem, 4 * order) else f", grid budget {MAX_GRID_POINTS} points")
+                + ")"
             )
             break
         order *= 2

@@ -237,10 +237,7 @@ def collect_averages(expr: sp.Expr) -> sp.Expr:
     """Group terms by their product of averages and simplify each coefficient.
 
     Equal averages written with different coefficients (e.g. E[R u] from two
-    chain-rule terms) cancel here. A coefficient larger than
-    ``RATIONAL_SIMPLIFY_OPS`` operations is only summed: rational
-    simplification of such sums (nested truncated averages with many chain-rule
-    factors) costs minutes and changes the form, not the value.
+    chain-rule terms) cancel here.
     """
     groups: dict[sp.Expr, list[sp.Expr]] = {}
     for term in sp.Add.make_args(_expand_products(expr)):
@@ -249,14 +246,9 @@ def collect_averages(expr: sp.Expr) -> sp.Expr:
         groups.setdefault(key, []).append(term / key)
     out = sp.S.Zero
     for key, coeffs in groups.items():
-        c = sp.Add(*coeffs)
-        if sp.count_ops(c) <= RATIONAL_SIMPLIFY_OPS:
-            c = sp.factor(sp.cancel(sp.together(c)))
+        c = sp.factor(sp.cancel(sp.together(sp.Add(*coeffs))))
         out += c * key
     return out
-
-
-RATIONAL_SIMPLIFY_OPS = 300
 
 
 def derivative(expr: sp.Expr, symbol: sp.Symbol, stein: frozenset[str] | None = None) -> sp.Expr:
