@@ -169,7 +169,10 @@ class RunConfig:
         blob = json.dumps(content, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def theta0(self) -> np.ndarray:
+    def theta0(self) -> np.ndarray | None:
+        """The start from ``solver.init`` and the model's inits; None: the model's own start (its ``initial``)."""
+        if not self.init and self.free_energy.initial:
+            return None
         return np.array([self.init.get(p.name, p.init) for p in self.free_energy.order_parameters], dtype=float)
 
 

@@ -394,6 +394,18 @@ class CompiledProblem:
         out = self._values(self._call_args(theta, params, quad))
         return dict(zip(self.value_names, out, strict=False))
 
+    def initial(self, params) -> np.ndarray:
+        """The model's starting point: the declared inits, with ``FreeEnergy.initial`` expressions evaluated."""
+        fe = self.free_energy
+        theta = np.array([p.init for p in fe.order_parameters], dtype=float)
+        if fe.initial:
+            symbols = fe.control_symbols + fe.given
+            values = [params[s.name] for s in symbols]
+            for i, p in enumerate(fe.order_parameters):
+                if p.name in fe.initial:
+                    theta[i] = float(sp.lambdify(symbols, fe.initial[p.name], modules="numpy")(*values))
+        return theta
+
     def given_partials(self, theta, params, quad: Quadrature) -> np.ndarray:
         """d phi / d g for the given values g of the reference saddle, at fixed theta."""
         return np.array([float(x) for x in self._given_partials(self._call_args(theta, params, quad))])

@@ -62,7 +62,7 @@ from ..symbolic import (
     logH,
 )
 from .perceptron import perceptron
-from .teacher_student import energetic, student_entropy
+from .teacher_student import energetic, entropy_kink, student_entropy
 
 OPTIONS = {
     "weights": ("binary", "spherical"),
@@ -85,6 +85,7 @@ LABELS = {
     "q1_hat": r"conjugate $\hat q_1$",
     "p_hat": r"conjugate $\hat p$",
     "q": r"student overlap $q$",
+    "q_perp": r"$q_\perp = (q - R^2)/(1 - R^2)$",
     "q_hat": r"conjugate $\hat q$",
     "R_hat": r"conjugate $\hat R$",
 }
@@ -164,18 +165,36 @@ def equilibrium_potential(weights: str) -> FreeEnergy:
         integration_by_parts=(),
         # the truncated reference field resolves the kink of ln H at small d; the smoothings are narrow
         quadrature_factors={"x": 2.0, "y": 0.25, "z1": 0.5},
+        initial=initial_guess(weights, q0, q0_hat),
         # phi depends on C, C_hat through their squares: solve d phi / d C^2 = 0 (no spurious root C = 0)
         equation_scales={"C": 1 / (2 * c), "C_hat": 1 / (2 * c_hat)},
     )
 
 
+def initial_guess(weights: str, q0: sp.Symbol, q0_hat: sp.Symbol) -> dict[str, sp.Expr]:
+    """The typical point (exact at p = q0) moved towards p: t = q0 (1 - q0 + p), p_hat shifted by
+    atanh(p) - atanh(q0) (its alpha -> 0 dependence); C = C_hat = 1/10, off the singular C = 0."""
+    guess = {"t": q0 * (1 - q0 + P), "C": sp.Rational(1, 10)}
+    if weights == "binary":
+        guess.update(t_hat=q0_hat, C_hat=sp.Rational(1, 10), p_hat=q0_hat + sp.atanh(P) - sp.atanh(q0))
+    return guess
+
+
 def teacher_potential(weights: str) -> FreeEnergy:
+    """V(R) with R = 1 - 2d; the student overlap is written q = R^2 + (1 - R^2) q_perp, so that q >= R^2
+    (Cauchy-Schwarz) holds for every q_perp in [0, 1): q_perp is the overlap of the students' components
+    orthogonal to the teacher (R/(1 + R) on the Nishimori line)."""
     z = sp.Symbol("z", real=True)
-    q = sp.Symbol("q", real=True)
-    phi = student_entropy(weights, weights, r=P) + ALPHA * energetic("sign", "gibbs", z, r=P)
+    q_perp = sp.Symbol("q_perp", real=True)
+    q = P**2 + (1 - P**2) * q_perp
+    phi = student_entropy(weights, weights, r=P, q=q) + ALPHA * energetic("sign", "gibbs", z, r=P, q=q)
     if weights == "binary":
         phi += sp.log(2)  # counting configurations: the teacher alone is S_FP = 0
-    ops = [OrderParameter("q", 0.3, 0.0, 1.0, lower_closed=True, description="overlap between two students")]
+    ops = [
+        OrderParameter(
+            "q_perp", 0.3, 0.0, 1.0, lower_closed=True, description="(q - R^2)/(1 - R^2): students beyond the teacher"
+        )
+    ]
     if weights == "binary":
         ops += [
             OrderParameter("q_hat", 0.5, 0.0, math.inf, lower_closed=True, description="conjugate of q"),
@@ -186,9 +205,12 @@ def teacher_potential(weights: str) -> FreeEnergy:
         phi=phi,
         order_parameters=ops,
         controls=controls(),
-        observables={"S_FP": phi, "p": P},
+        observables={"S_FP": phi, "p": P, "q": q},
         labels=LABELS,
         description=f"{weights} teacher and students, Franz-Parisi potential V(R) around the teacher (RS)",
-        scales={"z": (KAPPA / sp.sqrt(q), sp.sqrt(1 - q))},
-        equation_scales={"q": (1 - q) ** 2} if weights == "spherical" else {},
+        # the student's step (width sqrt(1 - q)) and the teacher's label weight H(-R z/sqrt(q - R^2)), whose
+        # width sqrt((1 - R^2) q_perp)/R is the narrower as alpha -> 0 (q -> R^2)
+        scales={"z": (KAPPA / sp.sqrt(q), sp.Min(sp.sqrt(1 - q), sp.sqrt((1 - P**2) * q_perp) / sp.Abs(P)))}
+        | ({"z_s": entropy_kink(weights)} if weights == "binary" else {}),
+        equation_scales={"q_perp": (1 - q) ** 2} if weights == "spherical" else {},
     )

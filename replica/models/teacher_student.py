@@ -55,7 +55,8 @@ two branches' phi cross; the algorithmic spinodal is where the interior branch f
 
 Near q -> 1 the energetic integrands are steps of width sqrt(1 - q) in z (at
 kappa/sqrt(q) for a margin): the variable z carries that resolution scale, so its
-averages are evaluated on a sinh-mapped rule (``FreeEnergy.scales``); and the
+averages are evaluated on a sinh-mapped rule (``FreeEnergy.scales``; likewise the kink of
+ln 2cosh in z_s for binary students); and the
 spherical stationarity equations, whose terms grow as 1/(1 - q) and 1/(1 - q)^2 and
 cancel, are solved multiplied by those powers (``equation_scales``: same roots,
 a residual that can reach the tolerance).
@@ -98,6 +99,16 @@ LABELS = {
 
 ALPHA, KAPPA, NOISE = sp.symbols("alpha kappa noise", real=True)
 R, Q, R_HAT, Q_HAT = sp.symbols("R q R_hat q_hat", real=True)
+
+
+def entropy_kink(teacher: str, r_hat=R_HAT, q_hat=Q_HAT) -> tuple[sp.Expr, sp.Expr]:
+    """(center, width) of the smoothed kink of ln 2cosh(field) in z_s (binary students): where the field
+    vanishes, width 1/sqrt(variance) of the field; the center kept within the Gaussian bulk."""
+    if teacher == "binary":
+        center, width = -r_hat / sp.sqrt(q_hat), 1 / sp.sqrt(q_hat)
+    else:
+        center, width = sp.S.Zero, 1 / sp.sqrt(q_hat + r_hat**2)
+    return sp.Max(-8, sp.Min(8, center)), sp.Min(1, width)
 
 
 def student_entropy(student: str, teacher: str, r=R, q=Q, r_hat=R_HAT, q_hat=Q_HAT, z=None) -> sp.Expr:
@@ -186,6 +197,9 @@ def teacher_student(options: dict) -> FreeEnergy:
         observables["mutual_information"] = -phi - ALPHA * channel_entropy(channel)
         observables["mmse"] = 1 - Q
     center = KAPPA / sp.sqrt(Q) if any(c.name == "kappa" for c in ctrls) else sp.S.Zero
+    scales = {"z": (center, sp.sqrt(1 - Q))} if channel != "gaussian" else {}
+    if student == "binary":
+        scales["z_s"] = entropy_kink(teacher)
     backward = None
     if learning == "bayes" and teacher == "binary" and channel == "sign":
         backward = perfect_branch(what)
@@ -197,7 +211,7 @@ def teacher_student(options: dict) -> FreeEnergy:
         observables=observables,
         labels=LABELS,
         description=what + ", replica symmetric",
-        scales={"z": (center, sp.sqrt(1 - Q))} if channel != "gaussian" else {},
+        scales=scales,
         # the spherical equations hold terms of order 1/(1 - q) (R) and 1/(1 - q)^2 (q) that cancel
         equation_scales={"R": 1 - Q, "q": (1 - Q) ** 2} if student == "spherical" else {},
         backward_branch=backward,

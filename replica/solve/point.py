@@ -185,7 +185,7 @@ def solve_point(
             return _failed(problem, f"reference saddle point ({fe.reference.description}): {reference.status}", t_start)
         params = {**params, **reference.order_parameters}
     if theta0 is None:
-        theta0 = np.array([p.init for p in fe.order_parameters], dtype=float)
+        theta0 = problem.initial(params)
     order = min(max(opts.quad_order, quad_order or 0), opts.max_quad_order)
     if problem.n == 0:
         return _analytic_point(problem, params, opts, order, t_start)

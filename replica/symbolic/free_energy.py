@@ -137,6 +137,9 @@ class FreeEnergy:
       stationarity equation d phi / d theta = 0 (same roots), for equations
       whose terms diverge at a bound (1/(1 - q)^2 as q -> 1) and cancel: the
       scaled residual is then a relative one, and reaches the tolerance;
+    - ``initial``: order parameter -> a starting value as an expression of the
+      controls and the reference's order parameters (e.g. the exact typical
+      point of a Franz-Parisi potential), used where no start is given;
     - ``backward_branch``: the branch a continuation from the high end of a
       control follows when it is not an interior solution of phi (an
       analytic branch on the boundary of the domain, such as perfect
@@ -157,6 +160,7 @@ class FreeEnergy:
     difference_jacobian: bool = False
     integration_by_parts: tuple[str, ...] | None = None
     quadrature_factors: dict[str, float] = field(default_factory=dict)
+    initial: dict[str, sp.Expr] = field(default_factory=dict)
     equation_scales: dict[str, sp.Expr] = field(default_factory=dict)
     backward_branch: FreeEnergy | None = None
 
@@ -196,6 +200,7 @@ class FreeEnergy:
             repr(self.difference_jacobian),
             repr(self.integration_by_parts),
             repr(sorted(self.quadrature_factors.items())),
+            repr(sorted((k, sp.srepr(v)) for k, v in self.initial.items())),
             repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
