@@ -91,7 +91,10 @@ def read_yaml(path: str | Path) -> dict:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``--set path.to.key=value`` overrides (value parsed as YAML)."""
+    """Apply ``--set path.to.key=value`` overrides (value parsed as YAML).
+
+    A number in the path indexes a list that is already there: ``transitions.0.scan=21``.
+    """
     data = copy.deepcopy(data)
     for item in overrides or []:
         if "=" not in item:
@@ -105,14 +108,21 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         except yaml.YAMLError:
             raise ConfigError(f"--set {item}", f"cannot parse the value '{raw}'") from None
         node = data
-        for i, key in enumerate(keys[:-1]):
-            child = node.get(key)
+        for i, key in enumerate(keys):
+            where = ".".join(keys[: i + 1])
+            if isinstance(node, list):
+                if not key.isdigit() or int(key) >= len(node):
+                    raise ConfigError(f"--set {item}", f"'{where}': no item {key} in a list of {len(node)}")
+                key = int(key)
+            if i == len(keys) - 1:
+                node[key] = value
+                break
+            child = node[key] if isinstance(node, list) else node.get(key)
             if child is None:
                 child = node[key] = {}
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {item}", f"'{'.'.join(keys[: i + 1])}' is not a mapping")
+            if not isinstance(child, (dict, list)):
+                raise ConfigError(f"--set {item}", f"'{where}' is not a mapping")
             node = child
-        node[keys[-1]] = value
     return data
 
 
@@ -415,6 +425,8 @@ def _transition_resolved(t: TransitionRequest) -> dict:
     out = t.__dict__ | {"bracket": list(t.bracket)}
     if t.kind != "spinodal":
         out.pop("branch")  # only a spinodal has a branch (and older configs keep their hash)
+    if t.spacing == "linear":
+        out.pop("spacing")
     return out
 
 
@@ -427,7 +439,7 @@ def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[Tran
     for i, item in enumerate(raw):
         f = f"transitions[{i}]"
         item = _mapping(item, f)
-        allowed = ("kind", "parameter", "bracket", "tol", "scan", "branch")
+        allowed = ("kind", "parameter", "bracket", "tol", "scan", "branch", "spacing")
         for key in item:
             if key not in allowed:
                 raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
@@ -467,5 +479,10 @@ def _validate_transitions(fe, raw, sweep: SweepSpec | None, params) -> list[Tran
             raise ConfigError(f"{f}.branch", f"'{branch}' is not one of {', '.join(BRANCHES)}")
         if "branch" in item and item["kind"] != "spinodal":
             raise ConfigError(f"{f}.branch", "applies only to kind spinodal (which branch ends)")
-        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan, branch))
+        spacing = item.get("spacing", "linear")
+        if spacing not in ("linear", "log"):
+            raise ConfigError(f"{f}.spacing", f"'{spacing}' is not one of linear, log")
+        if spacing == "log" and lo <= 0:
+            raise ConfigError(f"{f}.spacing", "log spacing needs a positive bracket")
+        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan, branch, spacing))
     return out

@@ -105,6 +105,7 @@ class TransitionRequest:
     tol: float = 1e-9
     scan: int = 41
     branch: str = "forward"  # spinodal: the end of the forward or of the backward branch
+    spacing: str = "linear"  # of the scan points: linear | log (a transition at small values, e.g. d_min)
 
 
 @dataclass
@@ -224,7 +225,8 @@ def locate(
     others = {k: v for k, v in params.items() if k != request.parameter}
     lo, hi = request.bracket
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
-    xs = np.linspace(lo, hi, max(request.scan, 2))
+    count = max(request.scan, 2)
+    xs = np.geomspace(lo, hi, count) if request.spacing == "log" else np.linspace(lo, hi, count)
     if kind.routine == "first_order":
         return _first_order(problem, request, params, opts, xs, result, theta0)
     if kind.routine == "spinodal":
