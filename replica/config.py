@@ -24,11 +24,12 @@ import yaml
 from .errors import ConfigError, ReplicaError
 from .models import MODELS, ModelInfo
 from .solve import METHODS, SolverOptions, TransitionRequest, kind_available
+from .solve.transitions import BRANCHES
 from .symbolic import FreeEnergy
 
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
-DIRECTIONS = ("forward", "backward")
+DIRECTIONS = ("forward", "backward", "both")
 PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind")
 PLOT_KINDS = ("sweep", "parisi")
 
@@ -91,7 +92,10 @@ def read_yaml(path: str | Path) -> dict:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``--set path.to.key=value`` overrides (value parsed as YAML)."""
+    """Apply ``--set path.to.key=value`` overrides (value parsed as YAML).
+
+    A number in the path indexes a list that is already there: ``transitions.0.scan=21``.
+    """
     data = copy.deepcopy(data)
     for item in overrides or []:
         if "=" not in item:
@@ -105,14 +109,21 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         except yaml.YAMLError:
             raise ConfigError(f"--set {item}", f"cannot parse the value '{raw}'") from None
         node = data
-        for i, key in enumerate(keys[:-1]):
-            child = node.get(key)
+        for i, key in enumerate(keys):
+            where = ".".join(keys[: i + 1])
+            if isinstance(node, list):
+                if not key.isdigit() or int(key) >= len(node):
+                    raise ConfigError(f"--set {item}", f"'{where}': no item {key} in a list of {len(node)}")
+                key = int(key)
+            if i == len(keys) - 1:
+                node[key] = value
+                break
+            child = node[key] if isinstance(node, list) else node.get(key)
             if child is None:
                 child = node[key] = {}
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {item}", f"'{'.'.join(keys[: i + 1])}' is not a mapping")
+            if not isinstance(child, (dict, list)):
+                raise ConfigError(f"--set {item}", f"'{where}' is not a mapping")
             node = child
-        node[keys[-1]] = value
     return data
 
 
@@ -169,7 +180,10 @@ class RunConfig:
         blob = json.dumps(content, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def theta0(self) -> np.ndarray:
+    def theta0(self) -> np.ndarray | None:
+        """The start from ``solver.init`` and the model's inits; None: the model's own start (its ``initial``)."""
+        if not self.init and self.free_energy.initial:
+            return None
         return np.array([self.init.get(p.name, p.init) for p in self.free_energy.order_parameters], dtype=float)
 
 
@@ -233,11 +247,7 @@ def validate(data: dict) -> RunConfig:
         "params": params,
         "solver": {**solver.__dict__, **({"init": init} if init else {})},
         "sweep": _sweep_resolved(sweep) if sweep else None,
-        "transitions": [
-            {"kind": t.kind, "parameter": t.parameter, "bracket": list(t.bracket), "tol": t.tol, "scan": t.scan}
-            | ({"options": dict(t.options)} if t.options else {})
-            for t in transitions
-        ],
+        "transitions": [_transition_resolved(t) for t in transitions],
         "output": output,
         "plot": plot,
     }
@@ -422,6 +432,19 @@ def _sweep_resolved(sweep: SweepSpec) -> dict:
     return out
 
 
+def _transition_resolved(t: TransitionRequest) -> dict:
+    out = {k: v for k, v in t.__dict__.items() if k != "free_energy"} | {"bracket": list(t.bracket)}
+    if not t.options:
+        out.pop("options")  # older configs keep their hash
+    else:
+        out["options"] = dict(t.options)
+    if t.kind != "spinodal":
+        out.pop("branch")  # only a spinodal has a branch (and older configs keep their hash)
+    if t.spacing == "linear":
+        out.pop("spacing")
+    return out
+
+
 def _transition_model(info: ModelInfo, options: dict, item: dict, field: str) -> tuple[dict, FreeEnergy | None]:
     """The options a transition overrides (validated with the config's) and the model they build, if any."""
     raw = _mapping(item.get("options"), f"{field}.options")
@@ -455,7 +478,7 @@ def _validate_transitions(
     for i, item in enumerate(raw):
         f = f"transitions[{i}]"
         item = _mapping(item, f)
-        allowed = ("kind", "parameter", "bracket", "tol", "scan", "options")
+        allowed = ("kind", "parameter", "bracket", "tol", "scan", "options", "branch", "spacing")
         for key in item:
             if key not in allowed:
                 raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
@@ -495,5 +518,19 @@ def _validate_transitions(
         scan = _number(item.get("scan", 41), f"{f}.scan", integer=True)
         if scan < 2:
             raise ConfigError(f"{f}.scan", "must be at least 2")
-        out.append(TransitionRequest(item["kind"], parameter, (lo, hi), tol, scan, overrides, own))
+        branch = item.get("branch", "forward")
+        if branch not in BRANCHES:
+            raise ConfigError(f"{f}.branch", f"'{branch}' is not one of {', '.join(BRANCHES)}")
+        if "branch" in item and item["kind"] != "spinodal":
+            raise ConfigError(f"{f}.branch", "applies only to kind spinodal (which branch ends)")
+        spacing = item.get("spacing", "linear")
+        if spacing not in ("linear", "log"):
+            raise ConfigError(f"{f}.spacing", f"'{spacing}' is not one of linear, log")
+        if spacing == "log" and lo <= 0:
+            raise ConfigError(f"{f}.spacing", "log spacing needs a positive bracket")
+        out.append(
+            TransitionRequest(
+                item["kind"], parameter, (lo, hi), tol, scan, overrides, own, branch=branch, spacing=spacing
+            )
+        )
     return out

@@ -34,9 +34,21 @@ def gardner_capacity(kappa: float) -> float:
     return 1.0 / integral
 
 
-def low_resolution(data: dict) -> tuple[list[str], dict[str, int]]:
+# configs whose figure is expensive (Franz-Parisi: nested averages over three variables) run on fewer values here
+FEWER = {
+    "franz_parisi_binary": ["sweep.alpha.values=[0.5]"],
+    "franz_parisi_dmin": ["sweep.alpha.values=[0.6]", "transitions.0.scan=6", "transitions.0.tol=1e-4"],
+    "franz_parisi_teacher": ["sweep.alpha.values=[1.0]"],
+}
+
+
+def low_resolution(data: dict, stem: str = "") -> tuple[list[str], dict[str, int]]:
     """--set arguments that shrink the sweep, and the number of points per axis after it."""
-    sets, sizes = [], {}
+    from replica.config import apply_overrides
+
+    sets = [arg for item in FEWER.get(stem, []) for arg in ("--set", item)]
+    data = apply_overrides(data, FEWER.get(stem, []))
+    sizes = {}
     for axis, spec in (data.get("sweep") or {}).items():
         if axis in ("chain", "direction"):
             continue
@@ -53,6 +65,7 @@ def low_resolution(data: dict) -> tuple[list[str], dict[str, int]]:
 def test_there_are_configs():
     assert len(CONFIGS) >= 4
     assert {p.stem for p in CONFIGS} >= {"binary_rs", "spherical_rs", "spherical_capacity", "custom_binary"}
+    assert {p.stem for p in CONFIGS} >= {"teacher_student_binary", "franz_parisi_binary", "franz_parisi_dmin"}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
@@ -76,7 +89,7 @@ def _restore_sigterm():
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_config_runs_at_low_resolution(path, tmp_path):
     data = yaml.safe_load(path.read_text())
-    sets, sizes = low_resolution(data)
+    sets, sizes = low_resolution(data, path.stem)
     results_dir = ROOT / "results"
     before = {p.name: p.stat().st_mtime_ns for p in results_dir.iterdir()} if results_dir.exists() else {}
 
@@ -108,22 +121,29 @@ def test_config_runs_at_low_resolution(path, tmp_path):
 
 def check_sweep_table(data, sizes, side, rows):
     assert side["kind"] == "sweep"
-    assert len(rows) == math.prod(sizes.values())
-    grid = {tuple(float(r[a]) for a in sizes) for r in rows}
-    assert len(grid) == len(rows)  # every grid point once
+    both = (data.get("sweep") or {}).get("direction") == "both"
+    assert len(rows) == math.prod(sizes.values()) * (2 if both else 1)
+    grid = {tuple(float(r[a]) for a in sizes) + ((r["branch"],) if both else ()) for r in rows}
+    assert len(grid) == len(rows)  # every grid point once (per branch)
     spherical = data["model"] == "perceptron" and data["options"].get("weights") == "spherical"
+    # a branch that ends (a spinodal, located) has no solution beyond: those points fail, honestly
+    ends = [t["value"] for t in side["transitions"] if t["kind"] == "spinodal" and t["found"]]
     for r in rows:
         beyond = r["status"].startswith("beyond capacity")
-        # at low resolution every point either converges or is (correctly) beyond the capacity
-        assert r["converged"] == "true" or beyond, r
+        past_end = bool(ends) and r.get("branch", "forward") == "forward" and float(r["alpha"]) > ends[0]
+        # at low resolution every point either converges or is (correctly) beyond the capacity or the spinodal
+        assert r["converged"] == "true" or beyond or past_end, r
         if r["converged"] == "true":
-            assert math.isfinite(float(r["entropy"])) and 0 <= float(r["q"]) < 1
             assert float(r["residual"]) < 1e-8
+            if data["model"] == "perceptron":
+                assert math.isfinite(float(r["entropy"])) and 0 <= float(r["q"]) < 1
         else:
-            assert r["q"] == "" and r["entropy"] == ""
+            assert all(r[c] == "" for c in side["columns"] if c in ("q", "entropy", "S_FP", "free_entropy"))
         if spherical:
             alpha, kappa = float(r["alpha"]), float(r.get("kappa") or data["params"].get("kappa", 0.0))
             assert beyond == (alpha >= gardner_capacity(kappa)), r
+    if both:  # the backward branch of a model with an analytic branch is that branch: all converged
+        assert all(r["converged"] == "true" for r in rows if r["branch"] == "backward")
     # every transition the config asks for is attempted once per chain
     chains = math.prod(n for a, n in sizes.items() if a != side["chain_axis"])
     assert len(side["transitions"]) == len(data.get("transitions") or []) * chains

@@ -14,10 +14,18 @@ tails), Mills(x) -> sqrt(2/pi)/erfcx(x/sqrt 2), ln 2cosh x ->
 |x| + log1p(exp(-2|x|)). ``GaussAvg(f, z)`` -> ``_avg(f, w_z, axis_z)``, a
 weighted sum over the quadrature axis of z with keepdims, so that nested
 averages broadcast.
+
+Averages over a truncated normal, and Gaussian averages over a variable with
+a declared resolution scale (``FreeEnergy.scales``), are first rewritten as
+averages over the unit interval (``symbolic.truncated``: quantile map,
+sinh map); their variables carry Gauss-Legendre nodes on (0, 1). The
+order parameters of a reference saddle (``FreeEnergy.reference``) are
+arguments like the control parameters.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,9 +34,10 @@ import scipy.special as sc
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from ..symbolic import FreeEnergy, average_variables
+from ..symbolic import FreeEnergy, GaussAvg, GaussSmooth, average_variables
 from ..symbolic.gauss import AVERAGES
 from ..symbolic.parisi import ParisiPass
+from ..symbolic.truncated import TruncatedAvg, unit_form_scaled, unit_form_truncated
 from . import parisi
 from .quadrature import Quadrature
 
@@ -53,6 +62,11 @@ def _log2cosh(x):
     return a + np.log1p(np.exp(-2.0 * a))
 
 
+def _tail_quantile(lower, log_tail):
+    """-Phi^-1(H(lower) e^log_tail), in log space: x >= lower, log_tail = ln(1 - w) for w uniform."""
+    return -sc.ndtri_exp(sc.log_ndtr(-lower) + log_tail)
+
+
 def _avg(f, w, axis):
     return np.add.reduce(f * w, axis=axis, keepdims=True)  # np.sum without its Python wrapper
 
@@ -73,6 +87,7 @@ NAMESPACE = {
     "expit": sc.expit,
     "logaddexp": np.logaddexp,
     "_avg": _avg,
+    "_tail_quantile": _tail_quantile,
     "_logavgexp": _logavgexp,
     "_parisi_pass": parisi.parisi_pass,
     "_parisi_value": parisi.parisi_value,
@@ -92,6 +107,13 @@ class _Printer(SciPyPrinter):
     def _print_GaussAvg(self, expr):
         z = expr.variable.name
         return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_UnitAvg(self, expr):
+        z = expr.variable.name
+        return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_TailQuantile(self, expr):
+        return f"_tail_quantile({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_LogAvgExp(self, expr):
         z = expr.variable.name
@@ -179,6 +201,11 @@ class CompiledProblem:
         self.n = len(free_energy.order_parameters)
         self.observable_names = list(free_energy.observables)
         self.control_names = free_energy.control_names
+        self.given_names = [g.name for g in free_energy.given]
+        truncated = {n.variable.name for n in sp.preorder_traversal(exprs) if isinstance(n, TruncatedAvg)}
+        self.unit_variables: tuple[str, ...] = tuple(
+            v for v in self.variables if v in truncated or v in free_energy.scales
+        )
 
     # construction ------------------------------------------------------------
     def _all_expressions(self) -> sp.Expr:
@@ -187,24 +214,40 @@ class CompiledProblem:
 
     @cached_property
     def _renaming(self) -> dict[sp.Symbol, sp.Symbol]:
-        """User names -> safe argument names (_t0.., _c0.., _z0..); weights are _w_zk."""
+        """User names -> safe argument names (_t0.., _c0.., _g0.., _z0..); weights are _w_zk."""
         fe = self.free_energy
         ren = {t: sp.Symbol(f"_t{i}", real=True) for i, t in enumerate(fe.theta)}
         ren.update({c: sp.Symbol(f"_c{i}", real=True) for i, c in enumerate(fe.control_symbols)})
+        ren.update({g: sp.Symbol(f"_g{i}", real=True) for i, g in enumerate(fe.given)})
         ren.update({sp.Symbol(v, real=True): sp.Symbol(f"_z{k}", real=True) for k, v in enumerate(self.variables)})
         return ren
+
+    def _unit_forms(self, expr: sp.Expr) -> sp.Expr:
+        """Smoothings as Gaussian averages; truncated and scale-mapped averages over the unit interval."""
+        expr = sp.sympify(expr)
+        if expr.has(GaussSmooth):
+            expr = expr.replace(lambda e: isinstance(e, GaussSmooth), lambda e: e.as_average())
+        if expr.has(TruncatedAvg):
+            expr = expr.replace(lambda e: isinstance(e, TruncatedAvg), unit_form_truncated)
+        scales = self.free_energy.scales
+        if scales:
+            expr = expr.replace(
+                lambda e: isinstance(e, GaussAvg) and e.variable.name in scales,
+                lambda e: unit_form_scaled(e.integrand, e.variable, *scales[e.variable.name]),
+            )
+        return expr
 
     @cached_property
     def _args(self) -> list[sp.Symbol]:
         fe = self.free_energy
         ren = self._renaming
-        args = [ren[t] for t in fe.theta] + [ren[c] for c in fe.control_symbols]
+        args = [ren[t] for t in fe.theta] + [ren[c] for c in fe.control_symbols] + [ren[g] for g in fe.given]
         for k in range(len(self.variables)):
             args += [sp.Symbol(f"_z{k}", real=True), sp.Symbol(f"_w_z{k}", real=True)]
         return args
 
     def _lower(self, exprs: list[sp.Expr]) -> Lowered:
-        renamed = [sp.sympify(e).xreplace(self._renaming) for e in exprs]
+        renamed = [self._unit_forms(e).xreplace(self._renaming) for e in exprs]
         n = len(self.variables)
         axes = {f"_z{k}": -(n - k) for k in range(n)}
         for e in renamed:
@@ -259,6 +302,16 @@ class CompiledProblem:
         return self._lower([x for row in fe.hessian for x in row])
 
     @cached_property
+    def _given_partials(self) -> Lowered:
+        return self._lower(self.free_energy.given_partials)
+
+    def _equation_partials(self, control: str) -> Lowered:
+        cache = self.__dict__.setdefault("_equation_partials_cache", {})
+        if control not in cache:
+            cache[control] = self._lower(self.free_energy.equation_partials(control))
+        return cache[control]
+
+    @cached_property
     def _bound_coefficients(self) -> dict[str, object]:
         fe = self.free_energy
         out = {}
@@ -280,11 +333,33 @@ class CompiledProblem:
 
     # evaluation ----------------------------------------------------------------
     def quadrature(self, order: int) -> Quadrature:
-        return Quadrature.build(self.variables, order, fields=self.fields)
+        factors = tuple(sorted(self.free_energy.quadrature_factors.items()))
+        return Quadrature.build(self.variables, order, fields=self.fields, unit=self.unit_variables, factors=factors)
+
+    @cached_property
+    def _nestings(self) -> set[tuple[str, ...]]:
+        """The chains of nested integration variables (outermost first) of phi and the observables."""
+
+        def chains(expr: sp.Basic, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
+            if isinstance(expr, AVERAGES) and hasattr(expr, "variable"):
+                prefix = prefix + (expr.variable.name,)
+            found: set[tuple[str, ...]] = set()
+            for arg in expr.args:
+                found |= chains(arg, prefix)
+            return found or ({prefix} if prefix else set())
+
+        return chains(self._all_expressions(), ())
+
+    def grid_points(self, order: int) -> int:
+        """Points of the largest product grid the averages span at this quadrature order."""
+        factors = self.free_energy.quadrature_factors
+        sizes = {v: max(4, round(factors[v] * order)) if v in factors else order for v in self.variables}
+        # a variable met again inside its own average (a tilted measure) is the same axis
+        return max((math.prod(sizes[v] for v in set(chain)) for chain in self._nestings), default=1)
 
     def _call_args(self, theta, params, quad: Quadrature) -> list:
         try:
-            controls = [params[name] for name in self.control_names]
+            controls = [params[name] for name in self.control_names + self.given_names]
         except KeyError as exc:  # pragma: no cover - configs are validated before
             raise KeyError(f"missing control parameter {exc}") from None
         nq = len(self.variables)
@@ -351,6 +426,27 @@ class CompiledProblem:
         out = self._values(self._call_args(theta, params, quad))
         return dict(zip(self.value_names, out, strict=False))
 
+    def initial(self, params) -> np.ndarray:
+        """The model's starting point: the declared inits, with ``FreeEnergy.initial`` expressions evaluated."""
+        fe = self.free_energy
+        theta = np.array([p.init for p in fe.order_parameters], dtype=float)
+        if fe.initial:
+            symbols = fe.control_symbols + fe.given
+            values = [params[s.name] for s in symbols]
+            for i, p in enumerate(fe.order_parameters):
+                if p.name in fe.initial:
+                    theta[i] = float(sp.lambdify(symbols, fe.initial[p.name], modules="numpy")(*values))
+        return theta
+
+    def given_partials(self, theta, params, quad: Quadrature) -> np.ndarray:
+        """d phi / d g for the given values g of the reference saddle, at fixed theta."""
+        return np.array([float(x) for x in self._given_partials(self._call_args(theta, params, quad))])
+
+    def equation_partials(self, control: str, theta, params, quad: Quadrature) -> np.ndarray:
+        """d G / d c at fixed theta (n,), for one point."""
+        out = self._equation_partials(control)(self._call_args(theta, params, quad))
+        return np.array([float(x) for x in out])
+
     def hessian(self, theta, params, quad: Quadrature) -> np.ndarray:
         """Hessian of phi in the order parameters, (n, n), for one point."""
         if self.free_energy.numeric_hessian:
@@ -364,12 +460,13 @@ class CompiledProblem:
         return np.array([float(x) for x in out]).reshape(self.n, self.n)
 
     def _difference_jacobian(self, fun, theta, g0: np.ndarray) -> np.ndarray:
-        """dG/dtheta by forward differences of an exact G (models with a Parisi ladder).
+        """dG/dtheta by forward differences of an exact G (Parisi ladders; ``difference_jacobian``).
 
         Steps of 1e-7 (relative above 1) point into the order parameters'
         domain, so no evaluation leaves it; where the forward step leaves the
         region where phi is defined (a Parisi ladder must not decrease, e.g.
-        q_min above q_max), the backward step is taken.
+        q_min above q_max; a variance would turn negative), the backward step
+        is taken.
         """
         theta = np.asarray(theta, dtype=float)
         jac = np.empty((len(g0), len(theta)))

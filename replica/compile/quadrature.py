@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import roots_hermitenorm
+from scipy.special import roots_hermitenorm, roots_legendre
 
 
 @lru_cache(maxsize=512)
@@ -39,6 +39,18 @@ def gauss_hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
+@lru_cache(maxsize=512)
+def gauss_legendre_unit(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes w_i in (0, 1) and weights (summing to one) of the Gauss-Legendre rule on the unit interval."""
+    if order < 1:
+        raise ValueError("quadrature order must be at least 1")
+    nodes, weights = roots_legendre(order)
+    nodes, weights = (nodes + 1.0) / 2.0, weights / 2.0
+    nodes.setflags(write=False)
+    weights.setflags(write=False)
+    return nodes, weights
+
+
 @dataclass(frozen=True)
 class Quadrature:
     """Nodes and weights of every integration variable at one order.
@@ -52,8 +64,20 @@ class Quadrature:
     arrays: tuple
 
     @classmethod
-    def build(cls, variables: tuple[str, ...], order: int, fields: tuple[str, ...] = ()) -> Quadrature:
+    def build(
+        cls,
+        variables: tuple[str, ...],
+        order: int,
+        fields: tuple[str, ...] = (),
+        unit: tuple[str, ...] = (),
+        factors: tuple[tuple[str, float], ...] = (),
+    ) -> Quadrature:
         """Gauss-Hermite nodes for averages; for a Parisi ladder's field, its grid.
+
+        A variable in ``unit`` (an average over the unit interval: truncated or
+        scale-mapped Gaussian averages) gets Gauss-Legendre nodes on (0, 1).
+        ``factors`` (variable, factor): that variable gets round(factor * order)
+        nodes (at least 4) instead of ``order``.
 
         A field variable (in ``fields``) gets the uniform grid u_a of
         ``FieldGrid.build(order)`` on its axis, and the FieldGrid itself in
@@ -61,15 +85,20 @@ class Quadrature:
         """
         from .parisi import FieldGrid
 
-        nodes, weights = gauss_hermite(order)
+        scale = dict(factors)
         n = len(variables)
         arrays: list = []
         for k, name in enumerate(variables):
             shape = (-1,) + (1,) * (n - 1 - k)
+            size = max(4, round(scale[name] * order)) if name in scale else order
             if name in fields:
                 grid = FieldGrid.build(order)
                 arrays += [grid.u.reshape(shape), grid]
+            elif name in unit:
+                w_nodes, w_weights = gauss_legendre_unit(size)
+                arrays += [w_nodes.reshape(shape), w_weights.reshape(shape)]
             else:
+                nodes, weights = gauss_hermite(size)
                 arrays += [nodes.reshape(shape), weights.reshape(shape)]
         return cls(order, tuple(variables), tuple(arrays))
 

@@ -12,10 +12,15 @@ from dataclasses import dataclass, field
 from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
+from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
+from .franz_parisi import franz_parisi
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
 from .perceptron import INTEGER_OPTIONS as PERCEPTRON_INTEGER_OPTIONS
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
 from .perceptron import perceptron
+from .teacher_student import APPLIES_WHEN as TEACHER_STUDENT_APPLIES_WHEN
+from .teacher_student import OPTIONS as TEACHER_STUDENT_OPTIONS
+from .teacher_student import teacher_student
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,19 @@ MODELS: dict[str, ModelInfo] = {
         applies_when=PERCEPTRON_APPLIES_WHEN,
         integer_options=PERCEPTRON_INTEGER_OPTIONS,
     ),
+    "teacher_student": ModelInfo(
+        "teacher_student",
+        "a perceptron student learning a perceptron teacher (Gibbs or Bayes-optimal)",
+        TEACHER_STUDENT_OPTIONS,
+        lambda options, params: teacher_student(options),
+        applies_when=TEACHER_STUDENT_APPLIES_WHEN,
+    ),
+    "franz_parisi": ModelInfo(
+        "franz_parisi",
+        "Franz-Parisi potential of the perceptron: solutions at distance d from a reference solution or the teacher",
+        FRANZ_PARISI_OPTIONS,
+        lambda options, params: franz_parisi(options),
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -64,4 +82,4 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "perceptron"]
+__all__ = ["MODELS", "ModelInfo", "custom", "franz_parisi", "perceptron", "teacher_student"]

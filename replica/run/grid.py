@@ -7,9 +7,9 @@ one process, so its points are the same whichever executor ran it. Chains
 are numbered in the grid's canonical order (the product of the other axes,
 in the order the config lists them); tables list chains in that order.
 
-(``sweep.direction: both``, forward and backward chains over the same
-points, fits this shape: each direction is a chain of its own, with its own
-index, and its rows name their direction, which :func:`row_chain_key` reads.)
+With ``sweep.direction: both`` each combination has two chains over the same
+points, forward then backward, each with its own index; their rows name
+their direction (column ``branch``), which :func:`row_chain_key` reads.
 
 Shards split the chains of a grid: shard ``i`` of ``n`` holds the chains
 whose index is ``i`` modulo ``n`` (round robin, so that cheap and expensive
@@ -49,6 +49,7 @@ class Chain:
     values: tuple[float, ...]
     direction: str = "forward"
     base: dict[str, float] = field(default_factory=dict)  # every control's value (the chain's own is overwritten)
+    branch: bool = False  # its rows name the direction in a column ``branch`` (sweep.direction: both)
 
     def key(self) -> tuple:
         """What tells this chain's rows from other chains' rows: the fixed values (and the direction)."""
@@ -59,22 +60,27 @@ class Chain:
 
 
 def row_chain_key(row: dict, fixed_names: Iterable[str], direction: str) -> tuple:
-    """:meth:`Chain.key` of the chain a row belongs to (a table row has no direction column: the sweep's)."""
-    return (row.get("direction", direction), *(float(row[name]) for name in sorted(fixed_names)))
+    """:meth:`Chain.key` of the chain a row belongs to.
+
+    Rows of a ``both`` sweep name their chain's direction (column ``branch``);
+    other tables have no such column: the sweep's direction.
+    """
+    return (row.get("branch") or direction, *(float(row[name]) for name in sorted(fixed_names)))
 
 
 def grid_chains(sweep: SweepSpec, params: dict[str, float]) -> list[Chain]:
-    """Every chain of the sweep grid, in canonical order."""
+    """Every chain of the sweep grid, in canonical order (``both``: forward, then backward, per combination)."""
     others = [a for a in sweep.axes if a.name != sweep.chain]
-    values = [float(v) for v in sweep.axis(sweep.chain).values]
-    if sweep.direction == "backward":
-        values = values[::-1]
+    values = tuple(float(v) for v in sweep.axis(sweep.chain).values)
+    directions = ("forward", "backward") if sweep.direction == "both" else (sweep.direction,)
     out = []
-    for index, combo in enumerate(itertools.product(*(a.values for a in others))):
+    for combo in itertools.product(*(a.values for a in others)):
         fixed = {a.name: float(v) for a, v in zip(others, combo, strict=False)}
         base = dict(params)
         base.update(fixed)
-        out.append(Chain(index, fixed, sweep.chain, tuple(values), sweep.direction, base))
+        for direction in directions:
+            walked = values[::-1] if direction == "backward" else values
+            out.append(Chain(len(out), fixed, sweep.chain, walked, direction, base, len(directions) > 1))
     return out
 
 

@@ -5,7 +5,9 @@
   converge are *not* drawn as values: the line is broken there and a red x
   on the axis marks each one; points beyond the capacity (no solution) are
   grey ticks. Transitions located along the sweep are dashed vertical lines
-  labelled with their value.
+  labelled with their value. A sweep walked in both directions
+  (``branch`` column) draws the forward branch solid and the backward
+  branch dashed, in the same colour.
 - a transitions table: each transition line (e.g. alpha_c(kappa), the AT
   line) against the swept parameter, a phase diagram. Where a transition was
   bracketed but could not be refined, a red x marks the failure.
@@ -28,14 +30,28 @@ from ..errors import ReplicaError  # noqa: E402
 from .parisi import parisi_path  # noqa: E402
 from .store import STATUS_COLUMNS, read_table, sidecar_path  # noqa: E402
 
-SYMBOLS = {"alpha": r"\alpha", "kappa": r"\kappa", "q": "q", "q_hat": r"\hat q", "beta": r"\beta", "m": "m"}
+SYMBOLS = {
+    "alpha": r"\alpha",
+    "kappa": r"\kappa",
+    "q": "q",
+    "q_hat": r"\hat q",
+    "beta": r"\beta",
+    "m": "m",
+    "d": "d",
+    "R": "R",
+    "noise": r"\Delta",
+}
 TRANSITION_NAMES = {
     "capacity": "capacity (q → 1)",
     "entropy_zero": "entropy = 0",
     "at_instability": "AT instability",
     "complexity_zero": "complexity = 0",
     "jamming": "jamming (SAT/UNSAT)",
+    "first_order": "first order",
+    "spinodal": "spinodal",
+    "d_min": "$d_{min}$",
 }
+BRANCH_STYLES = {"forward": "-", "backward": "--"}
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
@@ -101,7 +117,11 @@ def _sweep_figure(columns, rows, sidecar, spec):
         raise ReplicaError("plot.x", f"'{x}' is not a column of the table")
     ys = (
         spec.get("y")
-        or [c for c in columns if c not in axes_names and c not in STATUS_COLUMNS and not c.startswith("dphi_d")][:3]
+        or [
+            c
+            for c in columns
+            if c not in axes_names and c not in STATUS_COLUMNS and c != "branch" and not c.startswith("dphi_d")
+        ][:3]
     )
     if isinstance(ys, str):
         ys = [ys]
@@ -115,12 +135,15 @@ def _sweep_figure(columns, rows, sidecar, spec):
     marked = {"failed": False, "beyond": False}
     for p, y in zip(panels, ys, strict=False):
         for i, (key, group) in enumerate(groups.items()):
-            group = sorted(group, key=lambda r: r[x])
-            xs = np.array([r[x] for r in group], dtype=float)
-            vals = np.array([r[y] if r["converged"] and r.get(y) is not None else np.nan for r in group], dtype=float)
             color = COLORS[i % len(COLORS)]
-            p.plot(xs, vals, "-", color=color, lw=1.4, label=_series_label(others, key) or None)
-            _mark_failures(p, group, x, marked)
+            for branch, part in _series(group, ["branch"] if "branch" in columns else []).items():
+                part = sorted(part, key=lambda r: r[x])
+                xs = np.array([r[x] for r in part], dtype=float)
+                vals = np.array([_value(r, y) for r in part], dtype=float)
+                label = ", ".join(t for t in (_series_label(others, key), _branch_label(branch)) if t) or None
+                style = BRANCH_STYLES.get(branch[0] if branch else "", "-")
+                p.plot(xs, vals, style, color=color, lw=1.4, label=label)
+                _mark_failures(p, part, x, marked)
         if y in ("entropy", "replicon", "phi") or (
             np.nanmin(_column(rows, y), initial=np.inf) < 0 < np.nanmax(_column(rows, y), initial=-np.inf)
         ):
@@ -138,6 +161,8 @@ def _sweep_figure(columns, rows, sidecar, spec):
         for p in panels:
             p.axvline(t["value"], color=color, ls="--", lw=0.9)
         name = TRANSITION_NAMES.get(t["kind"], t["kind"])
+        if t.get("branch") == "backward":
+            name += " (backward branch)"
         panels[0].text(
             t["value"],
             0.97,
@@ -156,6 +181,14 @@ def _sweep_figure(columns, rows, sidecar, spec):
     panels[0].set_title(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _value(row: dict, name: str) -> float:
+    return row[name] if row["converged"] and row.get(name) is not None else np.nan
+
+
+def _branch_label(branch: tuple) -> str:
+    return f"{branch[0]} continuation" if branch and branch[0] else ""
 
 
 def _column(rows, name):

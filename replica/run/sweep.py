@@ -16,6 +16,11 @@ incomplete. ``resume=True`` keeps the finished rows an earlier run of the same
 config left (journal or table) and runs the rest of each chain from where it
 stopped, with the state the chain had there.
 
+``sweep.direction: both`` walks every chain forwards, then backwards (the
+backward chain follows the model's ``backward_branch`` where it declares
+one); the rows carry a ``branch`` column, ``forward`` or ``backward``, so
+that both branches of a first-order transition are in the table.
+
 Transitions whose parameter is the chain axis are located along every chain
 after the sweep: the sign change seen in the table gives the bracket, which
 brentq refines. ``transition_lines`` locates each transition of a config
@@ -66,7 +71,8 @@ class Table:
 
 def sweep_columns(cfg: RunConfig, problem: CompiledProblem) -> list[str]:
     fe = cfg.free_energy
-    cols = list(fe.control_names) + list(fe.order_parameter_names)
+    cols = list(fe.control_names) + (["branch"] if cfg.sweep.direction == "both" else [])
+    cols += list(fe.order_parameter_names)
     cols += [n for n in result_observable_names(problem) if n not in cols]
     return cols + list(STATUS_COLUMNS)
 
@@ -240,6 +246,8 @@ def transitions_along_chains(
         kind = KINDS[request.kind]
         own = request.free_energy is not None  # another ansatz than the sweep's: the rows do not bracket it
         for chain in chains:
+            if chain.direction == "backward" and cfg.sweep.direction == "both":
+                continue  # sign changes along the forward branch (first_order scans both itself)
             group = sorted(rows_by_chain[chain.index], key=lambda row: row[chain_axis])
             params = dict(chain.base)
             found = _sign_change(group, chain_axis, kind.observable) if kind.observable and not own else None

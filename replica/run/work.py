@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from ..compile import CompiledProblem, compile_free_energy
 from ..config import RunConfig
 from ..solve import Solution, solve_chain
-from ..solve.transitions import capacity_skip
+from ..solve.transitions import backward_problem, capacity_skip
 from .grid import ERROR_PREFIX, Chain, replay
 
 
@@ -82,6 +82,8 @@ def error_rows(chain: Chain, start: int, reason: str) -> list[dict]:
             wall_time=0.0,
             status=ERROR_PREFIX + reason,
         )
+        if chain.branch:
+            row["branch"] = chain.direction
         rows.append(row)
     return rows
 
@@ -90,16 +92,32 @@ def chain_rows(cfg: RunConfig, problem: CompiledProblem, chain: Chain, done: lis
     """Rows of ``chain`` after its finished prefix ``done``, in chain order; never raises an Exception."""
     position = len(done)
     try:
-        state = replay(chain, done, cfg.free_energy.order_parameter_names, cfg.theta0())
+        theta0 = cfg.theta0()
+        if chain.branch and chain.direction == "backward":  # the model's backward branch, if it declares one
+            problem, theta0 = _backward(problem), None
+        state = replay(chain, done, problem.free_energy.order_parameter_names, theta0)
         skip = capacity_skip(problem)
         remaining = chain.values[position:]
         for params, sol, why in solve_chain(
             problem, chain.base, chain.parameter, remaining, cfg.solver, skip=skip, state=state
         ):
             position += 1
-            yield solution_row(params, sol, why)
+            row = solution_row(params, sol, why)
+            if chain.branch:
+                row["branch"] = chain.direction
+            yield row
     except Exception as exc:  # the chain is lost, not the sweep: report it on its points
         yield from error_rows(chain, position, f"{type(exc).__name__}: {exc}")
+
+
+_BACKWARD: dict[int, CompiledProblem] = {}
+
+
+def _backward(problem: CompiledProblem) -> CompiledProblem:
+    """:func:`backward_problem` of ``problem``, compiled once per process."""
+    if id(problem) not in _BACKWARD:
+        _BACKWARD[id(problem)] = backward_problem(problem)
+    return _BACKWARD[id(problem)]
 
 
 # --- a worker's config and compiled problem ----------------------------------------------

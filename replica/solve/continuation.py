@@ -2,9 +2,12 @@
 
 Each point starts from its neighbour's solution, extrapolated linearly from
 the two previous converged points (a secant predictor) when they are
-adjacent in the chain. A point that fails is reported as failed; the chain
-goes on from the last converged solution, and the next start is cold only if
-no point has converged yet.
+adjacent in the chain. A point that does not converge from there is
+approached in smaller steps from the previous converged point (the step is
+halved on every failure, down to 1/64 of the gap; the intermediate solutions
+are not points of the chain). A point that still fails is reported as failed;
+the chain goes on from the last converged solution, and the next start is
+cold only if no point has converged yet.
 """
 
 from __future__ import annotations
@@ -101,5 +104,49 @@ def solve_chain(
             retry = solve_point(problem, params, opts, theta0=state.history[-1][1], warm=True, quad_order=order)
             retry.iterations += sol.iterations
             sol = retry
+        if not sol.converged and state.history:
+            approached = _approach(problem, params, parameter, state.history[-1], order, opts)
+            approached.iterations += sol.iterations
+            sol = approached if approached.converged else sol
         state.record(x, sol.theta if sol.converged else None, sol.quad_order)
         yield params, sol, None
+
+
+FINEST_STEP = 1 / 64  # of the gap between two chain points
+
+
+def _approach(
+    problem: CompiledProblem,
+    params: dict[str, float],
+    parameter: str,
+    previous: tuple[float, np.ndarray],
+    order: int | None,
+    opts: SolverOptions,
+) -> Solution:
+    """Walk from the converged ``previous`` = (x0, theta0) to ``params`` in adaptive steps.
+
+    The step starts at half the gap and is halved after every failed
+    intermediate solve (down to FINEST_STEP of the gap); each intermediate
+    point starts from the last converged one. Returns the solution at the
+    target (its iterations count the whole walk), or the last failure.
+    """
+    x0, theta = previous
+    target = params[parameter]
+    gap = target - x0
+    step, x, iterations = gap / 2, x0, 0
+    while True:
+        x_next = target if abs(target - x) <= abs(step) * (1 + 1e-12) else x + step
+        point = dict(params)
+        point[parameter] = x_next
+        sol = solve_point(problem, point, opts, theta0=theta, warm=True, quad_order=order)
+        iterations += sol.iterations
+        if sol.converged:
+            if x_next == target:
+                sol.iterations = iterations
+                return sol
+            x, theta, order = x_next, sol.theta, sol.quad_order
+        else:
+            step /= 2
+            if abs(step) < abs(gap) * FINEST_STEP:
+                sol.iterations = iterations
+                return sol

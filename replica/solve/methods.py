@@ -229,6 +229,8 @@ def newton(
     g, jac = system(theta)
     residual = _max_abs(g)
     for it in range(max_iter + 1):
+        if np.isfinite(residual) and residual <= tol:  # converged, whatever the Jacobian there
+            return Iteration(theta, residual, it, True, "newton: converged")
         if not np.isfinite(residual) or not np.all(np.isfinite(jac)):
             return Iteration(theta, residual, it, False, "newton: non-finite system", jac)
         if residual <= tol:

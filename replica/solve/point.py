@@ -8,6 +8,16 @@ moves by more than ``quad_tol`` the order is doubled and the point re-solved
 (warm), up to ``max_quad_order``. The point is a result (``converged``) only
 if the residual is below ``tol`` *and* the quadrature check passed;
 otherwise its values are withheld and the reason is in ``status``.
+
+Two declarations of a model change what a point is:
+
+- no order parameters (an analytic branch, e.g. perfect generalization at
+  q = 1): nothing to iterate; the values are evaluated, with the same check;
+- a reference saddle (``FreeEnergy.reference``): it is solved first, as a
+  point of its own (cached per control values, with its own quadrature
+  check), and its order parameters enter as given values. phi is not
+  stationary in them, so d phi / d c along the solution carries the chain
+  term (d phi / d g) (d g / d c), with d g / d c = -J_ref^-1 d G_ref / d c.
 """
 
 from __future__ import annotations
@@ -23,6 +33,14 @@ from .methods import Iteration, anderson, descend, domain_of, fixed_point, newto
 
 METHODS = ("hybrid", "newton", "fixed_point", "anderson", "descent")
 FINISH_WITH_NEWTON = 1e-5  # descent that stalls below this gradient hands over to Newton
+
+# the largest product grid of nested averages a point may use (64 MB per array): nested averages
+# over three variables cost order^3, and their Jacobian holds many such arrays at once
+MAX_GRID_POINTS = 2**23
+
+
+def _affordable(problem: CompiledProblem, order: int) -> bool:
+    return problem.grid_points(order) <= MAX_GRID_POINTS
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,7 @@ class Solution:
     stability: dict = field(default_factory=dict)
     wall_time: float = 0.0
     theta: np.ndarray | None = None  # last iterate, for continuation only; never reported
+    phi: float | None = None  # the free entropy of the saddle point (comparing branches)
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -208,9 +227,17 @@ def solve_fixed_ansatz(
     """The saddle point of ``problem`` as it stands (no reduction of the ansatz): see ``solve_point``."""
     t_start = time.perf_counter()
     fe = problem.free_energy
+    reference = None
+    if fe.reference is not None:
+        reference = _reference_point(problem, params, opts)
+        if not reference.converged:
+            return _failed(problem, f"reference saddle point ({fe.reference.description}): {reference.status}", t_start)
+        params = {**params, **reference.order_parameters}
     if theta0 is None:
-        theta0 = np.array([p.init for p in fe.order_parameters], dtype=float)
+        theta0 = problem.initial(params)
     order = start_order = min(max(opts.quad_order, quad_order or 0), opts.max_quad_order)
+    if problem.n == 0:
+        return _analytic_point(problem, params, opts, order, t_start)
     iterations = 0
     theta = start = np.asarray(theta0, dtype=float)
     quad_error = math.inf
@@ -224,10 +251,21 @@ def solve_fixed_ansatz(
         theta = it.theta
         if not it.converged:
             status = it.status
-            if 4 * order <= opts.max_quad_order and not _resolved(problem, theta, params, quad, opts.quad_tol):
+            if (
+                4 * order <= opts.max_quad_order
+                and _affordable(problem, 8 * order)
+                and not _resolved(problem, theta, params, quad, opts.quad_tol)
+            ):
                 order *= 4  # the rule does not resolve the integrands where the iteration went: more nodes
                 theta = start
                 continue
+            break
+        if not _affordable(problem, 2 * order):
+            it.converged = False
+            status = (
+                f"quadrature: checking {order} nodes needs a grid of {problem.grid_points(2 * order)} points "
+                f"(more than {MAX_GRID_POINTS})"
+            )
             break
         fine = problem.quadrature(2 * order)
         coarse_values = problem.values(theta, params, quad)
@@ -238,11 +276,13 @@ def solve_fixed_ansatz(
         if quad_error <= opts.quad_tol:
             status = f"converged ({it.status})"
             break
-        if 2 * order > opts.max_quad_order:
+        if 2 * order > opts.max_quad_order or not _affordable(problem, 4 * order):
             it.converged = False
             status = (
                 f"quadrature: results move by {quad_error:.2e} > quad_tol={opts.quad_tol:g} "
-                f"between {order} and {2 * order} nodes (max_quad_order={opts.max_quad_order})"
+                f"between {order} and {2 * order} nodes (max_quad_order={opts.max_quad_order}"
+                + ("" if _affordable(problem, 4 * order) else f", grid budget {MAX_GRID_POINTS} points")
+                + ")"
             )
             break
         order *= 2
@@ -259,6 +299,8 @@ def solve_fixed_ansatz(
         stability = {"hessian_eigenvalues": [float(x) for x in eig], "hessian_quad_order": hess_quad.order}
         if "replicon" in values:
             stability["replicon"] = values["replicon"]
+        if reference is not None:
+            _chain_rule_partials(problem, reference, theta, params, quad, values)
         observables = {k: values[k] for k in result_observable_names(problem)}
         order_parameters = {n: float(x) for n, x in zip(names, theta, strict=False)}
         # an observable that is an order parameter (e.g. q) keeps that value
@@ -280,7 +322,85 @@ def solve_fixed_ansatz(
         stability=stability,
         wall_time=time.perf_counter() - t_start,
         theta=theta,
+        phi=values["phi"] if it.converged else None,
     )
+
+
+def _failed(problem: CompiledProblem, status: str, t_start: float) -> Solution:
+    names = problem.free_energy.order_parameter_names
+    return Solution(
+        order_parameters={n: None for n in names},
+        observables={k: None for k in result_observable_names(problem)},
+        converged=False,
+        residual=math.inf,
+        iterations=0,
+        method="-",
+        status=status,
+        quad_order=0,
+        quad_error=math.inf,
+        wall_time=time.perf_counter() - t_start,
+    )
+
+
+def _analytic_point(problem: CompiledProblem, params, opts: SolverOptions, order: int, t_start: float) -> Solution:
+    """A branch with no order parameters: its values, checked like any quadrature."""
+    while True:
+        coarse = problem.values([], params, problem.quadrature(order))
+        fine = problem.values([], params, problem.quadrature(2 * order))
+        diffs = [abs(float(fine[k]) - float(coarse[k])) for k in coarse]
+        error = max(diffs, default=0.0) if all(np.isfinite(diffs)) else math.inf
+        if error <= opts.quad_tol or 2 * order > opts.max_quad_order:
+            break
+        order *= 2
+    if not error <= opts.quad_tol:
+        return _failed(problem, f"analytic branch: values not finite or not resolved (error {error:.2e})", t_start)
+    values = {k: float(v) for k, v in coarse.items()}
+    return Solution(
+        order_parameters={},
+        observables={k: values[k] for k in result_observable_names(problem)},
+        converged=True,
+        residual=0.0,
+        iterations=0,
+        method="analytic",
+        status="converged (analytic branch: no order parameters)",
+        quad_order=order,
+        quad_error=error,
+        stability={},
+        wall_time=time.perf_counter() - t_start,
+        theta=np.zeros(0),
+        phi=values["phi"],
+    )
+
+
+def _reference_point(problem: CompiledProblem, params, opts: SolverOptions) -> Solution:
+    """The reference saddle point at these control values (solved once, then cached on the problem)."""
+    from ..compile import compile_free_energy
+
+    ref = compile_free_energy(problem.free_energy.reference)
+    key = (tuple(float(params[c]) for c in ref.control_names), opts)
+    cache = problem.__dict__.setdefault("_reference_solutions", {})
+    if key not in cache:
+        if len(cache) > 512:
+            cache.clear()
+        cache[key] = solve_point(ref, {c: params[c] for c in ref.control_names}, opts)
+    return cache[key]
+
+
+def _chain_rule_partials(problem: CompiledProblem, reference: Solution, theta, params, quad, values: dict) -> None:
+    """Add (d phi / d g)(d g / d c) to d phi / d c for the controls the reference saddle depends on."""
+    from ..compile import compile_free_energy
+
+    ref = compile_free_energy(problem.free_energy.reference)
+    ref_params = {c: params[c] for c in ref.control_names}
+    ref_quad = ref.quadrature(reference.quad_order)
+    _, jac = ref.system(reference.theta, ref_params, ref_quad)
+    dphi_dg = problem.given_partials(theta, params, quad)
+    for c in ref.control_names:
+        key = "dphi_d" + c
+        if key not in values:
+            continue
+        dg_dc = -np.linalg.solve(jac, ref.equation_partials(c, reference.theta, ref_params, ref_quad))
+        values[key] = float(values[key] + dphi_dg @ dg_dc)
 
 
 def _resolved(problem: CompiledProblem, theta: np.ndarray, params, quad, quad_tol: float) -> bool:
@@ -312,8 +432,8 @@ def _order_parameter_shift(problem: CompiledProblem, theta: np.ndarray, params, 
         return float(np.max(np.abs(g)))
     try:
         step = np.linalg.solve(np.asarray(jac, dtype=float), g)
-    except np.linalg.LinAlgError:
-        return math.inf
+    except np.linalg.LinAlgError:  # singular at the solution (two branches cross): the smallest step
+        step = np.linalg.lstsq(np.asarray(jac, dtype=float), g, rcond=None)[0]
     return float(np.max(np.abs(step)))
 
 

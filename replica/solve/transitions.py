@@ -15,6 +15,26 @@ an indicator changes sign, the other controls held fixed:
 - ``jamming``: the minimum of the jamming potential Phi (the q_M -> 1 limit
   of the spherical volume) crosses zero; solutions exist above it, so the
   scan walks the bracket downwards.
+- ``d_min``: the Franz-Parisi potential S_FP crosses zero at small distance
+  d (below d_min no solution lies at that distance from a typical one). The
+  scan is a continuation chain from the top of the bracket downwards,
+  starting where the potential is large and easy.
+- ``first_order``: the free entropies phi of two branches cross. The
+  branches are those of continuation forwards (from the low end of the
+  bracket) and backwards (from the high end; the model's ``backward_branch``
+  if it declares one, e.g. perfect generalization); the difference
+  phi_forward - phi_backward is bracketed on the two scans, where the two
+  solutions differ, and refined by brentq, each evaluation solving both
+  branches warm.
+- ``spinodal``: a branch ends at a fold, where d(control)/d theta = 0 and
+  the Jacobian of the saddle-point system is singular. The continuation
+  scan brackets the end (the last converged point before the chain fails or
+  jumps); from there the branch is parametrised by the order parameter
+  theta_j that moves most near the fold (the component of the Jacobian's
+  smallest singular vector), the control x becoming an unknown of the
+  bordered system G(theta, x) = 0 (pseudo-arclength style), and the fold is
+  the zero of dx/d theta_j (implicit function theorem), refined by brentq.
+  The quadrature is checked by repeating the refinement at twice the order.
 
 Locating: the bracket is scanned as a continuation chain (``scan`` points);
 the first sign change between two consecutive converged points is refined
@@ -32,10 +52,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compile import CompiledProblem
+from ..compile import CompiledProblem, compile_free_energy
 from ..errors import ModelError
-from ..symbolic import FreeEnergy
+from ..symbolic import FreeEnergy, OrderParameter
 from .continuation import solve_chain
+from .methods import Domain, newton
 from .point import Solution, SolverOptions, solve_point
 
 
@@ -45,7 +66,8 @@ class TransitionKind:
     description: str
     observable: str | None = None  # indicator = this observable of the solution
     bound_limit: bool = False  # indicator = bound coefficient of the same name
-    from_above: bool = False  # the scan walks the bracket downwards (solutions exist above the transition)
+    downwards: bool = False  # scan the bracket from its high end down
+    routine: str = "sign_change"  # sign_change | first_order | spinodal
 
 
 KINDS: dict[str, TransitionKind] = {
@@ -61,10 +83,16 @@ KINDS: dict[str, TransitionKind] = {
             "jamming",
             "the minimum of the jamming potential Phi crosses zero (SAT/UNSAT)",
             observable="Phi",
-            from_above=True,
+            downwards=True,
+        ),
+        TransitionKind("first_order", "the free entropies of two branches cross", routine="first_order"),
+        TransitionKind("spinodal", "a branch ends at a fold (d control / d theta = 0)", routine="spinodal"),
+        TransitionKind(
+            "d_min", "the Franz-Parisi potential crosses zero at small distance", observable="S_FP", downwards=True
         ),
     ]
 }
+BRANCHES = ("forward", "backward")
 
 
 def kind_available(fe: FreeEnergy, kind: str) -> str | None:
@@ -74,6 +102,8 @@ def kind_available(fe: FreeEnergy, kind: str) -> str | None:
         return f"unknown transition kind '{kind}' (known: {', '.join(KINDS)})"
     if spec.bound_limit and kind not in fe.bound_limits:
         return f"model '{fe.name}' has no '{kind}' limit (its order parameters do not reach a bound)"
+    if spec.routine != "sign_change" and not fe.order_parameters:
+        return f"model '{fe.name}' (this branch) has no order parameters: it neither folds nor crosses"
     if spec.observable == "replicon" and fe.replicon is None:
         return f"model '{fe.name}' declares no replicon eigenvalue"
     if spec.observable not in (None, "replicon") and spec.observable not in fe.observables:
@@ -98,6 +128,8 @@ class TransitionRequest:
     def label(self) -> str:
         """The options this transition overrides, as text ('' for none)."""
         return ", ".join(f"{k}={v}" for k, v in self.options.items())
+    branch: str = "forward"  # spinodal: the end of the forward or of the backward branch
+    spacing: str = "linear"  # of the scan points: linear | log (a transition at small values, e.g. d_min)
 
 
 @dataclass
@@ -112,9 +144,10 @@ class Transition:
     bracket: tuple[float, float] | None = None
     evaluations: int = 0
     options: str = ""  # the options overridden for this transition (TransitionRequest.label)
+    branch: str | None = None  # spinodal: which branch ends
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "kind": self.kind,
             "parameter": self.parameter,
             "value": self.value,
@@ -125,6 +158,9 @@ class Transition:
             "bracket": list(self.bracket) if self.bracket else None,
             "options": self.options,
         }
+        if self.branch is not None:
+            out["branch"] = self.branch
+        return out
 
 
 class _RefineFailedError(Exception):
@@ -189,6 +225,12 @@ def _indicator(kind: TransitionKind, sol: Solution) -> float:
     return math.nan if value is None else float(value)
 
 
+def backward_problem(problem: CompiledProblem) -> CompiledProblem:
+    """The problem a continuation from the high end follows: the model's backward branch, else itself."""
+    branch = problem.free_energy.backward_branch
+    return problem if branch is None else compile_free_energy(branch)
+
+
 def locate(
     problem: CompiledProblem,
     request: TransitionRequest,
@@ -210,7 +252,13 @@ def locate(
     lo, hi = request.bracket
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
     result.options = request.label
-    xs = np.linspace(lo, hi, max(request.scan, 2))
+    count = max(request.scan, 2)
+    xs = np.geomspace(lo, hi, count) if request.spacing == "log" else np.linspace(lo, hi, count)
+    if kind.routine == "first_order":
+        return _first_order(problem, request, params, opts, xs, result, theta0)
+    if kind.routine == "spinodal":
+        result.branch = request.branch
+        return _spinodal(problem, request, params, opts, xs, result, theta0)
 
     if kind.bound_limit:
         root = bound_root(problem, request.kind, params, request.parameter, xs, request.tol)
@@ -223,7 +271,7 @@ def locate(
         return result
 
     xs = _scan_points(problem, request, params, xs)
-    if kind.from_above:
+    if kind.downwards:
         xs = xs[::-1]
     skip = capacity_skip(problem)
     prev: tuple[float, float, np.ndarray, int] | None = None
@@ -245,12 +293,12 @@ def locate(
         last_ok = x
         f = _indicator(kind, sol)
         if prev is not None and np.isfinite(f) and np.sign(f) != np.sign(prev[1]):
-            return _refine(problem, request, kind, params, prev, (x, f, sol.theta, sol.quad_order), opts, result)
+            here = (x, f, sol.theta, sol.quad_order)
+            left, right = (prev, here) if prev[0] < x else (here, prev)
+            return _refine(problem, request, kind, params, left, right, opts, result)
         prev = (x, f, sol.theta, sol.quad_order)
-    if last_ok is None:
-        extent = f"[{lo:g}, {hi:g}]"
-    else:
-        extent = f"[{last_ok:g}, {hi:g}]" if kind.from_above else f"[{lo:g}, {last_ok:g}]"
+    start = hi if kind.downwards else lo
+    extent = f"[{min(start, last_ok):g}, {max(start, last_ok):g}]" if last_ok is not None else f"[{lo:g}, {hi:g}]"
     result.message = (
         f"no sign change of {kind.observable} on {extent}: {converged} points converged, "
         f"{failed} failed, {skipped} beyond capacity"
@@ -268,7 +316,7 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
 
     if left[0] > right[0]:  # a scan from above
         left, right = right, left
-    (a, fa, ta, order_a), (b, _fb, tb, order_b) = left, right
+    (a, fa, ta, order_a), (b, fb, tb, order_b) = left, right
     order = max(order_a, order_b)
     state = {"theta": ta, "x": a}
 
@@ -286,8 +334,8 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
         state["theta"], state["x"] = sol.theta, x
         return _indicator(kind, sol)
 
-    if fa == 0:
-        value = a
+    if fa == 0 or fb == 0:
+        value = a if fa == 0 else b
     else:
         try:
             value = brentq(g, a, b, xtol=request.tol, rtol=4 * np.finfo(float).eps)
@@ -297,4 +345,235 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
             return result
     result.value, result.found = float(value), True
     result.message = f"{kind.description}: sign change of {kind.observable} refined by brentq"
+    return result
+
+
+# --- first-order transitions: two branches ---------------------------------------------------------
+
+
+def _distinct(sf: Solution, sb: Solution) -> bool:
+    """Whether two converged points are different solutions (not one branch reached twice)."""
+    if len(sf.theta) != len(sb.theta):
+        return True
+    return bool(np.max(np.abs(np.asarray(sf.theta) - np.asarray(sb.theta)), initial=0.0) > 1e-6)
+
+
+def _first_order(problem, request, params, opts, xs, result, theta0) -> Transition:
+    """phi_forward - phi_backward changes sign: bracketed on the two scans, refined by brentq."""
+    from scipy.optimize import brentq
+
+    other = backward_problem(problem)
+    par = request.parameter
+    start = None if other is not problem else theta0
+    # each branch as far as it goes: beyond its end a chain only fails (slowly) or lands on the other branch
+    ends = [
+        _branch_end(solve_chain(problem, params, par, xs, opts, theta0=theta0))[0],
+        _branch_end(solve_chain(other, params, par, xs[::-1], opts, theta0=start))[0],
+    ]
+    forward, backward = ({p[par]: sol for p, sol in points} for points in ends)
+    forward = [forward.get(float(x)) for x in xs]
+    backward = [backward.get(float(x)) for x in xs]
+    result.evaluations = sum(len(points) for points in ends)
+    diff = [
+        f.phi - b.phi if f is not None and b is not None and f.converged and b.converged and _distinct(f, b) else np.nan
+        for f, b in zip(forward, backward, strict=True)
+    ]
+    both = int(np.sum(np.isfinite(diff)))
+    for i in range(len(xs) - 1):
+        if np.isfinite(diff[i]) and np.isfinite(diff[i + 1]) and np.sign(diff[i]) != np.sign(diff[i + 1]):
+            break
+    else:
+        result.message = (
+            f"no crossing of phi between the forward and backward branches on [{xs[0]:g}, {xs[-1]:g}] "
+            f"({both} of {len(xs)} points with two distinct branches)"
+        )
+        return result
+    a, b = float(xs[i]), float(xs[i + 1])
+    warm = {"f": (a, forward[i]), "b": (b, backward[i + 1])}
+
+    def solve(which: str, prob: CompiledProblem, x: float) -> Solution:
+        near, sol0 = warm[which]
+        p = dict(params)
+        p[par] = x
+        sol = solve_point(prob, p, opts, theta0=sol0.theta, warm=True, quad_order=sol0.quad_order)
+        result.evaluations += 1
+        if not sol.converged:
+            raise _RefineFailedError(f"the {which} branch at {par}={x:.12g} did not converge ({sol.status})")
+        warm[which] = (x, sol)
+        return sol
+
+    def g(x: float) -> float:
+        return solve("f", problem, x).phi - solve("b", other, x).phi
+
+    try:
+        value = brentq(g, a, b, xtol=request.tol, rtol=4 * np.finfo(float).eps)
+    except _RefineFailedError as exc:
+        result.message = f"phi of the two branches crosses in [{a:.6g}, {b:.6g}] but {exc}"
+        result.bracket = (a, b)
+        return result
+    result.value, result.found = float(value), True
+    result.message = f"{KINDS['first_order'].description}: phi_forward - phi_backward refined by brentq"
+    return result
+
+
+# --- spinodals: the end of a branch ----------------------------------------------------------------
+
+
+def _branch_end(chain) -> tuple[list, str]:
+    """The converged points of a continuation up to where it fails or jumps, and why it stopped.
+
+    A jump (onto another branch) is a step in theta more than five times the
+    previous one and larger than 0.05.
+    """
+    points: list = []
+    for p, sol, why in chain:
+        if sol is None or not sol.converged:
+            return points, f"the continuation fails ({why or sol.status})"
+        if len(points) >= 2:
+            last = np.max(np.abs(sol.theta - points[-1][1].theta), initial=0.0)
+            before = np.max(np.abs(points[-1][1].theta - points[-2][1].theta), initial=0.0)
+            if last > max(5 * before, 0.05):
+                return points, "the continuation jumps to another solution"
+        points.append((p, sol))
+    return points, ""
+
+
+class _Bordered:
+    """The branch through (theta, x) parametrised by theta_j: G(theta, x) = 0 in y = (theta_-j, x)."""
+
+    def __init__(self, problem: CompiledProblem, params, parameter: str, j: int, quad_order: int):
+        self.problem, self.params, self.parameter, self.j = problem, dict(params), parameter, j
+        self.quad = problem.quadrature(quad_order)
+        fe = problem.free_energy
+        others = [p for i, p in enumerate(fe.order_parameters) if i != j]
+        control = next(c for c in fe.controls if c.name == parameter)
+        as_unknown = OrderParameter(parameter, 0.0, control.lower, control.upper, True, True)
+        self.domain = Domain(others + [as_unknown])
+
+    def theta(self, y, s) -> np.ndarray:
+        return np.insert(np.asarray(y[:-1], dtype=float), self.j, s)
+
+    def _params(self, x):
+        p = dict(self.params)
+        p[self.parameter] = float(x)
+        return p
+
+    def system(self, y, s):
+        theta, p = self.theta(y, s), self._params(y[-1])
+        g, jac = self.problem.system(theta, p, self.quad)
+        dg_dx = self.problem.equation_partials(self.parameter, theta, p, self.quad)
+        bordered = np.column_stack([np.delete(jac, self.j, axis=1), dg_dx])
+        return g, bordered, jac[:, self.j]
+
+    def solve(self, y0, s, tol: float):
+        tol = max(tol, 1e-11)  # the bordered residual mixes scales: its rounding floor is near 1e-12
+        it = newton(
+            lambda y: self.system(y, s)[:2],
+            lambda y: self.problem.residual(self.theta(y, s), self._params(y[-1]), self.quad),
+            np.asarray(y0, dtype=float),
+            self.domain,
+            tol=tol,
+            max_iter=50,
+        )
+        return it.theta if it.converged else None
+
+    def slope(self, y, s) -> float:
+        """dx/ds along the branch: dy/ds = -(dG/dy)^-1 dG/ds."""
+        _, bordered, dg_ds = self.system(y, s)
+        return float(-np.linalg.solve(bordered, dg_ds)[-1])
+
+
+def _fold(problem, params, parameter, sol: Solution, x0: float, direction: float, opts, order: int, tol: float):
+    """Walk the branch in s = theta_j from (sol, x0) until dx/ds changes sign; brentq on dx/ds there.
+
+    ``direction`` is the sign of the chain's steps in x (+1 forwards). Returns (x*, s*, j) or a reason.
+    """
+    from scipy.optimize import brentq
+
+    theta = np.asarray(sol.theta, dtype=float)
+    p0 = dict(params)
+    p0[parameter] = x0
+    _, jac = problem.system(theta, p0, problem.quadrature(order))
+    j = int(np.argmax(np.abs(np.linalg.svd(jac)[2][-1])))
+    walk = _Bordered(problem, params, parameter, j, order)
+    y = np.append(np.delete(theta, j), x0)
+    s = float(theta[j])
+    slope = walk.slope(y, s)
+    if not np.isfinite(slope) or slope == 0:
+        return f"the branch cannot be parametrised by {problem.free_energy.order_parameters[j].name} here"
+    ds = np.sign(slope * direction)  # move s so that x moves on in the chain's direction
+    h = 1e-3 * max(1.0, abs(s))
+    states = {s: y}
+    for _ in range(400):
+        y_new = walk.solve(y, s + ds * h, opts.tol)
+        if y_new is None:
+            h /= 2
+            if h < 1e-12:
+                return "the bordered continuation failed before the fold"
+            continue
+        new_slope = walk.slope(y_new, s + ds * h)
+        if np.sign(new_slope) != np.sign(slope):
+            a, b = s, s + ds * h
+            states[b] = y_new
+
+            def dxds(t: float) -> float:
+                near = min(states, key=lambda k: abs(k - t))
+                y_t = walk.solve(states[near], t, opts.tol)
+                if y_t is None:
+                    raise _RefineFailedError(f"the bordered system did not converge at theta_j={t:.12g}")
+                states[t] = y_t
+                return walk.slope(y_t, t)
+
+            s_star = brentq(dxds, min(a, b), max(a, b), xtol=1e-10 * max(1.0, abs(s)), rtol=4 * np.finfo(float).eps)
+            y_star = walk.solve(states[min(states, key=lambda k: abs(k - s_star))], s_star, opts.tol)
+            return float(y_star[-1]), s_star, j, walk.theta(y_star, s_star)
+        s, y, slope = s + ds * h, y_new, new_slope
+        states[s] = y
+        h = min(2 * h, 0.05 * max(1.0, abs(s)))
+    return "no fold within 400 steps of the bordered continuation"
+
+
+def _spinodal(problem, request, params, opts, xs, result, theta0) -> Transition:
+    """The end of the forward (or backward) branch: a fold, located on the branch parametrised by theta_j."""
+    prob = problem if request.branch == "forward" else backward_problem(problem)
+    if not prob.free_energy.order_parameters:
+        result.message = f"the {request.branch} branch is analytic (no order parameters): it does not end"
+        return result
+    values = xs if request.branch == "forward" else xs[::-1]
+    start = theta0 if prob is problem else None
+    points, why = _branch_end(solve_chain(prob, params, request.parameter, values, opts, theta0=start))
+    result.evaluations = len(points) + 1
+    if not why:
+        result.message = f"the {request.branch} branch does not end on [{xs[0]:g}, {xs[-1]:g}]"
+        return result
+    if not points:
+        result.message = f"the {request.branch} branch has no converged point on [{xs[0]:g}, {xs[-1]:g}]"
+        return result
+    p_last, sol = points[-1]
+    direction = 1.0 if request.branch == "forward" else -1.0
+    order = sol.quad_order
+    previous = None
+    try:
+        while True:
+            x_last = p_last[request.parameter]
+            found = _fold(prob, params, request.parameter, sol, x_last, direction, opts, order, request.tol)
+            if isinstance(found, str):
+                result.message = f"{why}, but {found}"
+                return result
+            if previous is not None and abs(found[0] - previous[0]) <= max(request.tol, opts.quad_tol):
+                break
+            if 2 * order > opts.max_quad_order:
+                result.message = f"the fold moves by more than the tolerance up to {order} quadrature nodes"
+                return result
+            previous, order = found, 2 * order
+    except (_RefineFailedError, np.linalg.LinAlgError) as exc:
+        result.message = f"{why}, but the fold could not be refined: {exc}"
+        return result
+    x_star, s_star, j, _theta = found
+    name = prob.free_energy.order_parameters[j].name
+    result.value, result.found = x_star, True
+    result.message = (
+        f"{KINDS['spinodal'].description}: {why} after {request.parameter}={p_last[request.parameter]:.6g}; "
+        f"fold at {name}={s_star:.10g} ({order} quadrature nodes)"
+    )
     return result

@@ -14,6 +14,8 @@ from .functions import H, Mills, expit, gaussian_density, log2cosh, logaddexp, l
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
 from .parisi import ParisiAverage, ParisiBottom, ladder_average
 from .parse import parse_expression
+from .smooth import GaussSmooth
+from .truncated import TruncatedAvg
 
 __all__ = [
     "OPEN_AT",
@@ -24,12 +26,14 @@ __all__ = [
     "ControlParameter",
     "FreeEnergy",
     "GaussAvg",
+    "GaussSmooth",
     "H",
     "LogAvgExp",
     "Mills",
     "OrderParameter",
     "ParisiAverage",
     "ParisiBottom",
+    "TruncatedAvg",
     "average_variables",
     "derivative",
     "gaussian_density",

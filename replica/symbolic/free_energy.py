@@ -64,23 +64,25 @@ class OrderParameter:
 
 @dataclass(frozen=True)
 class ControlParameter:
-    """An external parameter (alpha, kappa, ...) with its allowed range (closed)."""
+    """An external parameter (alpha, kappa, ...) with its allowed range (closed unless ``lower_open``)."""
 
     name: str
     default: float | None = None
     lower: float = -math.inf
     upper: float = math.inf
     description: str = ""
+    lower_open: bool = False  # e.g. a noise level that must be positive
 
     @property
     def symbol(self) -> sp.Symbol:
         return sp.Symbol(self.name, real=True)
 
     def contains(self, value: float) -> bool:
-        return bool(self.lower <= value <= self.upper)
+        above = self.lower < value if self.lower_open else self.lower <= value
+        return bool(above and value <= self.upper)
 
     def domain_text(self) -> str:
-        lo = "(" if math.isinf(self.lower) else "["
+        lo = "(" if math.isinf(self.lower) or self.lower_open else "["
         hi = ")" if math.isinf(self.upper) else "]"
         return f"{lo}{_fmt(self.lower)}, {_fmt(self.upper)}{hi}"
 
@@ -164,6 +166,40 @@ class FreeEnergy:
     of phi (the solvers then descend phi, and cannot end at another stationary
     point), or None for a saddle (conjugate pairs: the solvers find a root of the
     gradient).
+
+    Further declarations a model may make:
+
+    - ``reference``: a saddle point solved first, from its own free entropy,
+      whose order parameters enter phi as given values (the equilibrium
+      overlap of the reference configuration of a Franz-Parisi potential);
+    - ``scales``: integration variable -> (center, width) of a sharp feature
+      of its integrands (e.g. width sqrt(1 - q) as q -> 1): its averages are
+      evaluated on a sinh-mapped rule that resolves the feature;
+    - ``difference_jacobian``: the Jacobian (and Hessian) by finite
+      differences of the exact gradient instead of symbolic second
+      derivatives: for functionals with nested averages over several
+      variables, whose symbolic second derivatives are large to compile and
+      hold many full-grid arrays in memory at once;
+    - ``integration_by_parts``: the integration variables whose bare factors
+      Stein's lemma moves in the derived equations (default: all). It is
+      needed where a sqrt(v) z argument meets v -> 0 (it turns
+      d/dv into the finite (1/2) E[f'']); elsewhere it only lengthens the
+      equations of nested averages (a truncated average inside);
+    - ``quadrature_factors``: integration variable -> its number of nodes
+      relative to the quadrature order (a narrow smoothing needs few, a
+      truncated tail many); the order, and so every variable, is doubled by
+      the accuracy check as usual;
+    - ``equation_scales``: order parameter -> a positive factor multiplying its
+      stationarity equation d phi / d theta = 0 (same roots), for equations
+      whose terms diverge at a bound (1/(1 - q)^2 as q -> 1) and cancel: the
+      scaled residual is then a relative one, and reaches the tolerance;
+    - ``initial``: order parameter -> a starting value as an expression of the
+      controls and the reference's order parameters (e.g. the exact typical
+      point of a Franz-Parisi potential), used where no start is given;
+    - ``backward_branch``: the branch a continuation from the high end of a
+      control follows when it is not an interior solution of phi (an
+      analytic branch on the boundary of the domain, such as perfect
+      generalization q = 1); a FreeEnergy with no order parameters.
     """
 
     name: str
@@ -177,6 +213,14 @@ class FreeEnergy:
     description: str = ""
     ladder: ParisiLadder | None = None
     extremum: str | None = None
+    reference: FreeEnergy | None = None
+    scales: dict[str, tuple[sp.Expr, sp.Expr]] = field(default_factory=dict)
+    difference_jacobian: bool = False
+    integration_by_parts: tuple[str, ...] | None = None
+    quadrature_factors: dict[str, float] = field(default_factory=dict)
+    initial: dict[str, sp.Expr] = field(default_factory=dict)
+    equation_scales: dict[str, sp.Expr] = field(default_factory=dict)
+    backward_branch: FreeEnergy | None = None
 
     # symbols ---------------------------------------------------------------
     @property
@@ -190,6 +234,11 @@ class FreeEnergy:
     @property
     def order_parameter_names(self) -> list[str]:
         return [p.name for p in self.order_parameters]
+
+    @property
+    def given(self) -> list[sp.Symbol]:
+        """Symbols of phi fixed by the reference saddle point (its order parameters)."""
+        return self.reference.theta if self.reference is not None else []
 
     @property
     def control_names(self) -> list[str]:
@@ -206,13 +255,20 @@ class FreeEnergy:
             repr(sorted(self.bound_limits.items())),
             self.ladder.key() if self.ladder is not None else "",
             str(self.extremum),
+            self.reference.key() if self.reference is not None else "",
+            repr(sorted((k, sp.srepr(c), sp.srepr(w)) for k, (c, w) in self.scales.items())),
+            repr(self.difference_jacobian),
+            repr(self.integration_by_parts),
+            repr(sorted(self.quadrature_factors.items())),
+            repr(sorted((k, sp.srepr(v)) for k, v in self.initial.items())),
+            repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     @cached_property
     def numeric_hessian(self) -> bool:
-        """True when phi holds a Parisi ladder: its second derivatives are finite differences."""
-        return self.phi.has(ParisiAverage)
+        """True when the second derivatives are finite differences (a Parisi ladder, or declared)."""
+        return self.difference_jacobian or self.phi.has(ParisiAverage)
 
     # derivations -------------------------------------------------------------
     @cached_property
@@ -224,9 +280,13 @@ class FreeEnergy:
         rational entropic terms of many steps in canonical form (cancel,
         factor) costs minutes for nothing the lowering needs.
         """
-        if self.numeric_hessian:
+        if self.phi.has(ParisiAverage):
             return [sp.diff(self.phi, t) for t in self.theta]
-        return [derivative(self.phi, t) for t in self.theta]
+        return [derivative(self.phi, t, self._stein) for t in self.theta]
+
+    @property
+    def _stein(self) -> frozenset[str] | None:
+        return None if self.integration_by_parts is None else frozenset(self.integration_by_parts)
 
     @cached_property
     def fixed_point(self) -> dict[str, sp.Expr] | None:
@@ -255,10 +315,11 @@ class FreeEnergy:
 
     @cached_property
     def equations(self) -> list[sp.Expr]:
-        """G(theta) = 0 at the saddle point: theta - F(theta), else the gradient."""
+        """G(theta) = 0 at the saddle point: theta - F(theta), else the (scaled) gradient."""
         fp = self.fixed_point
         if fp is None:
-            return list(self.gradient)
+            scaled = [self.equation_scales.get(t.name, 1) * g for t, g in zip(self.theta, self.gradient, strict=True)]
+            return [sp.expand_mul(g) if t.name in self.equation_scales else g for t, g in zip(self.theta, scaled)]
         return [t - fp[t.name] for t in self.theta]
 
     @property
@@ -269,7 +330,13 @@ class FreeEnergy:
     def jacobian(self) -> list[list[sp.Expr]]:
         """dG_i / d theta_j (plain chain rule, see ``hessian``)."""
         if self.fixed_point is None:
-            return self.hessian
+            if not self.equation_scales:
+                return self.hessian
+            hess, eqs, theta = self.hessian, self.equations, self.theta
+            return [
+                [sp.diff(eqs[i], tj) if ti.name in self.equation_scales else hess[i][j] for j, tj in enumerate(theta)]
+                for i, ti in enumerate(theta)
+            ]
         fp = self.fixed_point
         return [
             [sp.Integer(i == j) - sp.diff(fp[ti.name], tj) for j, tj in enumerate(self.theta)]
@@ -294,8 +361,22 @@ class FreeEnergy:
 
     @cached_property
     def control_partials(self) -> dict[str, sp.Expr]:
-        """d phi / d c at fixed theta, for every control parameter c."""
-        return {c.name: derivative(self.phi, c.symbol) for c in self.controls}
+        """d phi / d c at fixed theta (and fixed given values), for every control parameter c."""
+        return {c.name: derivative(self.phi, c.symbol, self._stein) for c in self.controls}
+
+    @cached_property
+    def given_partials(self) -> list[sp.Expr]:
+        """d phi / d g at fixed theta for the given values g of the reference saddle."""
+        return [derivative(self.phi, g, self._stein) for g in self.given]
+
+    def equation_partials(self, control: str) -> list[sp.Expr]:
+        """d G_i / d c at fixed theta: how the saddle-point system moves with a control.
+
+        Continuation past a fold (where dG/dtheta is singular) and the
+        sensitivity of a reference saddle to the controls use it.
+        """
+        c = sp.Symbol(control, real=True)
+        return [sp.diff(g, c) for g in self.equations]
 
     def bound_coefficient(self, kind: str) -> sp.Expr:
         """C(c) in phi ~ C / eps as the order parameter of ``kind`` reaches its bound."""

@@ -34,6 +34,8 @@ import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
 from .parisi import PARISI_NODES
+from .smooth import GaussSmooth
+from .truncated import TRUNCATED_NODES, TruncatedAvg
 
 
 class _Average(sp.Expr):
@@ -118,8 +120,9 @@ class LogAvgExp(_Average):
         return prettyForm(*body.left(f"lnE_{self.variable.name}"))
 
 
-# the nodes that bind an integration variable (see _Average; the Parisi ladder binds its field)
-AVERAGES = (GaussAvg, LogAvgExp, *PARISI_NODES)
+# the nodes that bind an integration variable (see _Average; the Parisi ladder binds its field;
+# truncated.py: averages over a truncated normal and over the unit interval; smooth.py: the heat kernel)
+AVERAGES = (GaussAvg, LogAvgExp, *PARISI_NODES, *TRUNCATED_NODES, GaussSmooth)
 
 
 def average_variables(expr: sp.Expr) -> list[sp.Symbol]:
@@ -155,8 +158,13 @@ def _expand_products(expr: sp.Expr, keep: set[sp.Expr] = frozenset()) -> sp.Expr
     return expanded.xreplace({d: node for node, d in atoms.items()})
 
 
-def _linear_split(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
-    """Split int Dz sum_i c_i f_i(z) into sum_i c_i int Dz f_i(z)."""
+def _linear_split(integrand: sp.Expr, z: sp.Symbol, node: sp.Expr | None = None) -> sp.Expr:
+    """Split int Dz sum_i c_i f_i(z) into sum_i c_i int Dz f_i(z).
+
+    ``node``: a TruncatedAvg or GaussSmooth whose integrand this is: the same
+    split into nodes of its kind, constants out (their average of 1 is 1), no
+    Gaussian moments.
+    """
     integrand = _expand_products(integrand)
     groups: dict[sp.Expr, list[sp.Expr]] = {}
     constant = []
@@ -168,7 +176,12 @@ def _linear_split(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
             groups.setdefault(f, []).append(c)
     out = sp.Add(*constant)
     for f, cs in groups.items():
-        out += sp.Add(*cs) * (_moment(f, z) if f.is_polynomial(z) else GaussAvg(f, z))
+        if isinstance(node, TruncatedAvg):
+            out += sp.Add(*cs) * TruncatedAvg(f, z, node.lower)
+        elif isinstance(node, GaussSmooth):
+            out += sp.Add(*cs) * GaussSmooth(f, z, node.mean, node.var)
+        else:
+            out += sp.Add(*cs) * (_moment(f, z) if f.is_polynomial(z) else GaussAvg(f, z))
     return out
 
 
@@ -195,21 +208,28 @@ def _stein(integrand: sp.Expr, z: sp.Symbol) -> sp.Expr:
     return sp.Add(*terms)
 
 
-def simplify_averages(expr: sp.Expr) -> sp.Expr:
+def simplify_averages(expr: sp.Expr, stein: frozenset[str] | None = None) -> sp.Expr:
     """Canonical form of an expression with Gaussian averages.
 
     Innermost averages first: Stein's lemma on bare factors of z, then
-    linearity (constants out, sums split). The value is unchanged.
+    linearity (constants out, sums split). Averages over a truncated normal
+    and Gaussian smoothings are split by linearity too (Stein's lemma, as it
+    stands, holds for neither). ``stein``: the names of the variables Stein's lemma is applied to
+    (default: all). The value is unchanged.
     """
 
-    def rule(node: GaussAvg) -> sp.Expr:
+    def rule(node: GaussAvg | TruncatedAvg | GaussSmooth) -> sp.Expr:
         z = node.variable
-        inner = simplify_averages(node.integrand)
+        inner = simplify_averages(node.integrand, stein)
+        if isinstance(node, (TruncatedAvg, GaussSmooth)):
+            return _linear_split(inner, z, node)
+        if stein is not None and z.name not in stein:
+            return _linear_split(inner, z)
         return _linear_split(_stein(inner, z), z)
 
     if not expr.has(*AVERAGES):
         return expr
-    out = expr.replace(lambda e: isinstance(e, GaussAvg), rule)
+    out = expr.replace(lambda e: isinstance(e, (GaussAvg, TruncatedAvg, GaussSmooth)), rule)
     return collect_averages(out)
 
 
@@ -231,9 +251,9 @@ def collect_averages(expr: sp.Expr) -> sp.Expr:
     return out
 
 
-def derivative(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """d expr / d symbol, with averages put in canonical form."""
-    return simplify_averages(sp.diff(expr, symbol))
+def derivative(expr: sp.Expr, symbol: sp.Symbol, stein: frozenset[str] | None = None) -> sp.Expr:
+    """d expr / d symbol, with averages put in canonical form (see simplify_averages)."""
+    return simplify_averages(sp.diff(expr, symbol), stein)
 
 
 # ---------------------------------------------------------------------------
