@@ -35,5 +35,8 @@ figures: $(FIGURES)
 results/%.pdf: configs/%.yaml $(STAMP)
 	$(BIN)/replica run $<
 
+# figures that draw another config's table beside their own (plot.compare)
+results/binary_1rsb.pdf: results/binary_rs.pdf
+
 clean:
 	rm -rf $(VENV) build *.egg-info replica.egg-info

@@ -30,7 +30,7 @@ from .symbolic import FreeEnergy
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
 DIRECTIONS = ("forward", "backward", "both")
-PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare")
 PLOT_KINDS = ("sweep", "parisi")
 
 
@@ -238,6 +238,7 @@ def validate(data: dict) -> RunConfig:
             raise ConfigError(f"plot.{key}", f"unknown key{_suggest(key, PLOT_KEYS)} (known: {', '.join(PLOT_KEYS)})")
     if plot.get("kind", "sweep") not in PLOT_KINDS:
         raise ConfigError("plot.kind", f"'{plot['kind']}' is not one of {', '.join(PLOT_KINDS)}")
+    _validate_compare(plot.get("compare"))
     if plot.get("kind") == "parisi" and fe.ladder is None:
         raise ConfigError("plot.kind", f"parisi needs an RSB ansatz (this {model} has no Parisi function)")
 
@@ -252,6 +253,26 @@ def validate(data: dict) -> RunConfig:
         "plot": plot,
     }
     return RunConfig(model, options, params, solver, init, sweep, transitions, output, plot, resolved, fe, info=info)
+
+
+def _validate_compare(raw) -> None:
+    """plot.compare: a list of {results: <table>.csv, label: text} drawn beside the config's own curves."""
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        raise ConfigError("plot.compare", "expected a list of {results: path.csv, label: text}")
+    for i, item in enumerate(raw):
+        item = _mapping(item, f"plot.compare[{i}]")
+        for key in item:
+            if key not in ("results", "label"):
+                raise ConfigError(f"plot.compare[{i}].{key}", "unknown key (known: results, label)")
+        path = item.get("results")
+        if not isinstance(path, str) or not path.endswith(".csv"):
+            raise ConfigError(
+                f"plot.compare[{i}].results", f"expected a results table path ending in .csv, got {path!r}"
+            )
+        if not isinstance(item.get("label", ""), str):
+            raise ConfigError(f"plot.compare[{i}].label", "expected text")
 
 
 def _validate_options(info: ModelInfo, options: dict) -> dict:

@@ -39,6 +39,8 @@ FEWER = {
     "franz_parisi_binary": ["sweep.alpha.values=[0.5]"],
     "franz_parisi_dmin": ["sweep.alpha.values=[0.6]", "transitions.0.scan=6", "transitions.0.tol=1e-4"],
     "franz_parisi_teacher": ["sweep.alpha.values=[1.0]"],
+    "spherical_parisi": ["sweep.alpha.values=[9.5]", "options.steps=4"],
+    "spherical_phase_diagram": ["sweep.kappa={values: [-1.0, -0.5]}"],
 }
 
 
@@ -86,10 +88,24 @@ def _restore_sigterm():
     signal.signal(signal.SIGTERM, handler)
 
 
+def compared_tables(data: dict, where: Path) -> list[str]:
+    """--set arguments pointing plot.compare at low-resolution runs of the configs that write those tables."""
+    sets = []
+    for i, item in enumerate((data.get("plot") or {}).get("compare") or []):
+        source = next(p for p in CONFIGS if yaml.safe_load(p.read_text()).get("output") == item["results"])
+        other_sets, _ = low_resolution(yaml.safe_load(source.read_text()), source.stem)
+        table = where / f"{source.stem}.csv"
+        result = invoke("sweep", source, *other_sets, "-o", table)
+        assert result.exit_code == 0, result.output
+        sets += ["--set", f"plot.compare.{i}.results={table}"]
+    return sets
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
-def test_config_runs_at_low_resolution(path, tmp_path):
+def test_config_runs_at_low_resolution(path, tmp_path, tmp_path_factory):
     data = yaml.safe_load(path.read_text())
     sets, sizes = low_resolution(data, path.stem)
+    sets += compared_tables(data, tmp_path_factory.mktemp("compared"))
     results_dir = ROOT / "results"
     before = {p.name: p.stat().st_mtime_ns for p in results_dir.iterdir()} if results_dir.exists() else {}
 
@@ -102,7 +118,12 @@ def test_config_runs_at_low_resolution(path, tmp_path):
     assert out.exists()
     assert out.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
     side = json.loads(out.with_suffix(".json").read_text())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.json", "x.pdf"]
+    options = data["options"]
+    ladder = options.get("ansatz") in ("krsb", "frsb") or (
+        options.get("ansatz") == "1rsb" and not options.get("frozen")
+    )
+    parisi = ["x.parisi.csv"] if ladder and data.get("sweep") else []  # the Parisi function's table
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["x.csv", "x.json", "x.pdf", *parisi])
     after = {p.name: p.stat().st_mtime_ns for p in results_dir.iterdir()} if results_dir.exists() else {}
     assert after == before
 
@@ -136,7 +157,8 @@ def check_sweep_table(data, sizes, side, rows):
         if r["converged"] == "true":
             assert float(r["residual"]) < 1e-8
             if data["model"] == "perceptron":
-                assert math.isfinite(float(r["entropy"])) and 0 <= float(r["q"]) < 1
+                overlaps = [float(r[c]) for c in ("q", "q0", "q1", "q_min", "q_max") if r.get(c)]
+                assert math.isfinite(float(r["entropy"])) and overlaps and all(0 <= q < 1 for q in overlaps)
         else:
             assert all(r[c] == "" for c in side["columns"] if c in ("q", "entropy", "S_FP", "free_entropy"))
         if spherical:

@@ -47,7 +47,7 @@ def perceptron(options: dict) -> FreeEnergy:
     if ansatz == "1rsb":
         if options.get("regime", "volume") == "jamming":
             return perceptron_jamming(1, "1rsb")
-        if str(options.get("frozen", "false")) == "true":
+        if str(options.get("frozen", "false")).lower() == "true":
             return perceptron_frozen_1rsb()
         return perceptron_1rsb(weights, options.get("m", "auto"))
     return perceptron_rs(weights)

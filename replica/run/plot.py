@@ -8,6 +8,9 @@
   labelled with their value. A sweep walked in both directions
   (``branch`` column) draws the forward branch solid and the backward
   branch dashed, in the same colour.
+  ``plot.compare`` lists other results tables (e.g. the same sweep in
+  another ansatz) whose columns of the same names are drawn in grey on the
+  same panels (black, on top), labelled.
 - a transitions table: each transition line (e.g. alpha_c(kappa), the AT
   line) against the swept parameter, a phase diagram. Where a transition was
   bracketed but could not be refined, a red x marks the failure.
@@ -130,6 +133,8 @@ def _sweep_figure(columns, rows, sidecar, spec):
             raise ReplicaError("plot.y", f"'{y}' is not a column of the table (columns: {', '.join(columns)})")
     others = [a for a in axes_names if a != x]
     groups = _series(rows, others)
+    compared = _compared(spec)
+    own = _ansatz_label(sidecar) if compared else None  # beside other tables, the own curves need a name
     fig, panels = plt.subplots(len(ys), 1, figsize=(6.0, 2.4 * len(ys) + 0.6), sharex=True, squeeze=False)
     panels = panels[:, 0]
     marked = {"failed": False, "beyond": False}
@@ -140,10 +145,18 @@ def _sweep_figure(columns, rows, sidecar, spec):
                 part = sorted(part, key=lambda r: r[x])
                 xs = np.array([r[x] for r in part], dtype=float)
                 vals = np.array([_value(r, y) for r in part], dtype=float)
-                label = ", ".join(t for t in (_series_label(others, key), _branch_label(branch)) if t) or None
+                label = ", ".join(t for t in (_series_label(others, key), _branch_label(branch)) if t) or own
                 style = BRANCH_STYLES.get(branch[0] if branch else "", "-")
                 p.plot(xs, vals, style, color=color, lw=1.4, label=label)
                 _mark_failures(p, part, x, marked)
+        for c, (label, table) in enumerate(compared):
+            if y not in table[0] or x not in table[0]:
+                continue
+            part = sorted(table[1], key=lambda r: r[x])
+            style = COMPARE_STYLES[c % len(COMPARE_STYLES)]
+            p.plot(
+                [r[x] for r in part], [_value(r, y) for r in part], ls=style, color="k", lw=1.0, zorder=3, label=label
+            )
         if y in ("entropy", "replicon", "phi") or (
             np.nanmin(_column(rows, y), initial=np.inf) < 0 < np.nanmax(_column(rows, y), initial=-np.inf)
         ):
@@ -181,6 +194,28 @@ def _sweep_figure(columns, rows, sidecar, spec):
     panels[0].set_title(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _ansatz_label(sidecar: dict) -> str:
+    """'1RSB frozen', 'RS', ... from a table's options (else the model's name)."""
+    options = sidecar.get("config", {}).get("options", {})
+    ansatz = str(options.get("ansatz", "")).upper().replace("KRSB", "k-step RSB").replace("FRSB", "full RSB")
+    frozen = " frozen" if str(options.get("frozen", "")).lower() == "true" else ""
+    return (ansatz + frozen) or sidecar.get("model", "")
+
+
+COMPARE_STYLES = (":", "-.", (0, (5, 2, 1, 2)))
+
+
+def _compared(spec: dict) -> list[tuple[str, tuple[list[str], list[dict]]]]:
+    """The tables of ``plot.compare``: (label, (columns, rows)) each."""
+    out = []
+    for i, item in enumerate(spec.get("compare") or []):
+        path = Path(item["results"])
+        if not path.exists():
+            raise ReplicaError(f"plot.compare[{i}].results", f"{path}: no such results table (run its config first)")
+        out.append((item.get("label") or path.stem, read_table(path)))
+    return out
 
 
 def _value(row: dict, name: str) -> float:

@@ -394,7 +394,10 @@ def descend(
             why = f"descent: stopped at the end of the domain of {names} (phi still decreases outwards)"
             return Iteration(theta, residual, it, False, why, sign * curvature)
         step = np.zeros_like(theta)
-        step[free] = -np.linalg.solve(curvature[np.ix_(free, free)], grad[free])
+        try:
+            step[free] = -np.linalg.solve(curvature[np.ix_(free, free)], grad[free])
+        except np.linalg.LinAlgError:  # a singular (e.g. all-zero) curvature block: steepest descent
+            step[free] = -grad[free]
         reach = float(np.max(np.abs(step) / (MAX_STEP * np.maximum(1.0, np.abs(theta)))))
         if reach > 1.0:  # a trust region: soft and flipped curvature would send the step far away
             step = step / reach

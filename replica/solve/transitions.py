@@ -128,6 +128,7 @@ class TransitionRequest:
     def label(self) -> str:
         """The options this transition overrides, as text ('' for none)."""
         return ", ".join(f"{k}={v}" for k, v in self.options.items())
+
     branch: str = "forward"  # spinodal: the end of the forward or of the backward branch
     spacing: str = "linear"  # of the scan points: linear | log (a transition at small values, e.g. d_min)
 
@@ -294,7 +295,9 @@ def locate(
         f = _indicator(kind, sol)
         if prev is not None and np.isfinite(f) and np.sign(f) != np.sign(prev[1]):
             here = (x, f, sol.theta, sol.quad_order)
-            left, right = (prev, here) if prev[0] < x else (here, prev)
+            if kind.downwards:
+                prev, here = _narrow(problem, request, kind, params, prev, here, opts, result)
+            left, right = (prev, here) if prev[0] < here[0] else (here, prev)
             return _refine(problem, request, kind, params, left, right, opts, result)
         prev = (x, f, sol.theta, sol.quad_order)
     start = hi if kind.downwards else lo
@@ -306,11 +309,45 @@ def locate(
     return result
 
 
+NARROW_POINTS, NARROW_DEPTH = 8, 2
+
+
+def _narrow(problem, request, kind, params, upper, lower, opts, result, depth: int = NARROW_DEPTH):
+    """A tighter bracket along the branch followed from above: (upper, lower) points.
+
+    A kind scanned downwards may see its sign change only because the lower
+    point jumped to another branch (the followed one ended in between). The
+    bracket is walked from its upper end in NARROW_POINTS steps; the first
+    sign change between consecutive converged points of that walk replaces
+    it (``depth`` times). If the walk fails before a sign change, the
+    bracket is kept (the refinement then reports where it failed).
+    """
+    if depth == 0:
+        return upper, lower
+    xs = np.linspace(upper[0], lower[0], NARROW_POINTS + 2)[1:-1]
+    prev = upper
+    chain = solve_chain(problem, params, request.parameter, xs, opts, theta0=upper[2], quad_order=upper[3])
+    for p, sol, _why in chain:
+        result.evaluations += 1
+        if sol is None or not sol.converged:
+            return upper, lower
+        here = (p[request.parameter], _indicator(kind, sol), sol.theta, sol.quad_order)
+        if np.isfinite(here[1]) and np.sign(here[1]) != np.sign(prev[1]):
+            return _narrow(problem, request, kind, params, prev, here, opts, result, depth - 1)
+        prev = here
+    return prev, lower
+
+
 def _refine(problem, request, kind, params, left, right, opts, result) -> Transition:
     """brentq between two converged points with indicators of opposite sign.
 
-    Every evaluation starts from the nearer known solution and at the larger
-    of the two ends' quadrature orders (the check may still raise it).
+    Every evaluation starts from the nearest solution known so far (the two
+    ends, then brentq's evaluations) and at the larger of the two ends'
+    quadrature orders (the check may still raise it). A kind scanned
+    downwards follows its branch from above: each evaluation starts from the
+    nearest known solution at a larger value (below the transition the
+    lower end may lie on another branch, e.g. the degenerate mu -> infinity
+    minimum of the jamming potential).
     """
     from scipy.optimize import brentq
 
@@ -318,20 +355,21 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
         left, right = right, left
     (a, fa, ta, order_a), (b, fb, tb, order_b) = left, right
     order = max(order_a, order_b)
-    state = {"theta": ta, "x": a}
+    known: list[tuple[float, np.ndarray]] = [(a, ta), (b, tb)]
 
     def g(x: float) -> float:
+        if x in (a, b):  # the ends are known: brentq asks for them first
+            return fa if x == a else fb
         p = dict(params)
         p[request.parameter] = x
-        start = ta if abs(x - a) <= abs(x - b) else tb
-        if abs(x - state["x"]) < abs(x - (a if start is ta else b)):
-            start = state["theta"]
+        candidates = [k for k in known if k[0] >= x] if kind.downwards else known
+        start = min(candidates, key=lambda k: abs(k[0] - x))[1]
         sol = solve_point(problem, p, opts, theta0=start, warm=True, quad_order=order)
         result.evaluations += 1
         if not sol.converged:
             where = f"{request.parameter}={x:.12g}"
             raise _RefineFailedError(f"the saddle point at {where} did not converge ({sol.status})")
-        state["theta"], state["x"] = sol.theta, x
+        known.append((x, sol.theta))
         return _indicator(kind, sol)
 
     if fa == 0 or fb == 0:

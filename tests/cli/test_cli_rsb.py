@@ -59,3 +59,12 @@ def test_m_option_only_with_1rsb(auto_config):
     result = CliRunner().invoke(main, ["solve", str(auto_config), "--set", "options.ansatz=rs"])
     assert result.exit_code == 2
     assert "error: options.m: applies only with ansatz" in result.output
+
+
+def test_plot_compare_names_a_bad_table(tmp_path):
+    config = dict(AUTO, plot={"compare": [{"results": "results/other.txt"}]})
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "plot.compare[0].results" in result.output and ".csv" in result.output

@@ -1,0 +1,97 @@
+"""The perceptron beyond 1RSB: frozen 1RSB (binary), k-step and full RSB (spherical), jamming.
+
+References: the project's perceptron specification, table of values: the Krauth-Mezard
+capacity alpha_KM(kappa = 0) = 0.83307860 (computed; published 0.833, Krauth & Mezard
+1989); the 1RSB jamming estimates alpha_J^1RSB(kappa = -1, -0.5) = 12.3196, 4.70014
+(computed, spec section 6); at kappa = -1, alpha = 10 the 1RSB entropy -2.357234.
+The AT line alpha_AT(-1) = 7.873560, alpha_AT(-0.5) = 3.950701 and the k-step values
+below were computed independently for this project (2-step jamming by a separate solver:
+alpha_J^(2)(-0.5) = 4.6972364); the full-RSB jamming line must lie in (alpha_AT, alpha_J^1RSB].
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from replica.compile import compile_free_energy
+from replica.models import perceptron
+from replica.solve import SolverOptions, TransitionRequest, locate, solve_point
+
+LADDER = SolverOptions(tol=1e-8, quad_tol=1e-5)
+TIGHT = SolverOptions(tol=1e-11, quad_tol=1e-9, max_quad_order=256)
+JAM = SolverOptions()  # the defaults, as in configs/spherical_phase_diagram.yaml
+
+
+def model(**options):
+    return compile_free_energy(perceptron(options))
+
+
+def test_frozen_1rsb_complexity_is_the_rs_entropy_and_vanishes_at_krauth_mezard():
+    frozen = model(weights="binary", ansatz="1rsb", frozen=True)
+    rs = model(weights="binary", ansatz="rs")
+    for alpha in (0.3, 0.7):
+        f = solve_point(frozen, {"alpha": alpha, "kappa": 0.0, "m": 1.0}, TIGHT)
+        r = solve_point(rs, {"alpha": alpha, "kappa": 0.0}, TIGHT)
+        assert f.converged and r.converged
+        assert f.observables["complexity"] == pytest.approx(r.observables["entropy"], abs=1e-9)
+        assert f.observables["internal_entropy"] == pytest.approx(0.0, abs=1e-8)  # states of one configuration
+    km = locate(frozen, TransitionRequest("complexity_zero", "alpha", (0.5, 1.0)), {"kappa": 0.0, "m": 1.0}, TIGHT)
+    assert km.found, km.message
+    assert km.value == pytest.approx(0.83307860, abs=5e-8)
+
+
+@pytest.mark.parametrize(("kappa", "alpha_j", "alpha_at", "alpha_c"), [(-1.0, 12.3196, 7.873560, 13.273200)])
+def test_1rsb_jamming_lies_between_the_at_line_and_the_rs_capacity(kappa, alpha_j, alpha_at, alpha_c):
+    jam = model(weights="spherical", ansatz="1rsb", regime="jamming")
+    found = locate(jam, TransitionRequest("jamming", "alpha", (1.5, 20.0), scan=200), {"kappa": kappa}, JAM)
+    assert found.found, found.message
+    assert found.value == pytest.approx(alpha_j, abs=1e-4)
+    assert alpha_at < found.value < alpha_c
+
+
+def test_1rsb_jamming_at_small_margin_follows_its_branch_from_above():
+    """kappa = -0.5: below alpha_J the interior minimum ends and the scan lands on the degenerate
+    mu -> infinity branch; the bracket is narrowed along the followed branch before brentq."""
+    jam = model(weights="spherical", ansatz="1rsb", regime="jamming")
+    found = locate(jam, TransitionRequest("jamming", "alpha", (1.5, 20.0), scan=200), {"kappa": -0.5}, JAM)
+    assert found.found, found.message
+    assert found.value == pytest.approx(4.70014, abs=2e-5)
+    assert 3.950701 < found.value < 4.770099
+
+
+def test_k_step_ladder_collapses_to_rs_below_the_at_line():
+    frsb = model(weights="spherical", ansatz="frsb", steps=4)
+    rs = model(weights="spherical", ansatz="rs")
+    params = {"alpha": 7.0, "kappa": -1.0}
+    f = solve_point(frsb, params, LADDER)
+    r = solve_point(rs, params, TIGHT)
+    assert f.converged and r.converged, (f.status, r.status)
+    assert f.observables["entropy"] == pytest.approx(r.observables["entropy"], abs=1e-8)
+    assert f.order_parameters["q_min"] == pytest.approx(f.order_parameters["q_max"], abs=1e-6)
+    assert f.observables["replicon"] > 0
+
+
+def test_one_step_ladder_is_1rsb_and_more_steps_lower_the_entropy():
+    """kappa = -1, alpha = 10 (AT-unstable RS): s_1RSB = -2.357234 (spec); the k-step entropy
+    decreases monotonically with k towards full RSB (computed: k = 2: -2.3572722, k = 4: -2.3572787)."""
+    params = {"alpha": 10.0, "kappa": -1.0}
+    entropies = {}
+    for k in (1, 2, 4):
+        sol = solve_point(model(weights="spherical", ansatz="frsb", steps=k), params, LADDER)
+        assert sol.converged, sol.status
+        entropies[k] = sol.observables["entropy"]
+        x = [sol.order_parameters[f"x{i}"] for i in range(1, k + 1)]
+        assert all(a <= b + 1e-9 for a, b in zip(x, x[1:], strict=False))  # q(x) non-decreasing: x ordered
+    assert entropies[1] == pytest.approx(-2.357234, abs=3e-6)
+    assert entropies[2] == pytest.approx(-2.3572722, abs=3e-6)
+    assert entropies[4] == pytest.approx(-2.3572787, abs=3e-6)
+    assert entropies[1] > entropies[2] > entropies[4]
+    assert math.isfinite(entropies[4])
+
+
+def test_parisi_function_is_reported_with_its_overlap_distribution():
+    sol = solve_point(model(weights="spherical", ansatz="frsb", steps=4), {"alpha": 9.5, "kappa": -1.0}, LADDER)
+    assert sol.converged, sol.status
+    q = np.array([sol.order_parameters["q_min"], sol.order_parameters["q_max"]])
+    assert 0 < q[0] < q[1] < 1
