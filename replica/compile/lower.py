@@ -357,6 +357,19 @@ class CompiledProblem:
         # a variable met again inside its own average (a tilted measure) is the same axis
         return max((math.prod(sizes[v] for v in set(chain)) for chain in self._nestings), default=1)
 
+    def ladder_points(self, order: int) -> int:
+        """Points of the largest array of a Parisi ladder at this order (0 without one).
+
+        Every step keeps its tilted weights tau_ij(a) on the field grid times the nodes of the
+        step (compile/parisi.py): n_u n_z points, with n_u = 8 order + 1 and n_z up to order.
+        """
+        if not self.fields:
+            return 0
+        from .parisi import FieldGrid
+
+        grid = FieldGrid.build(order)
+        return len(grid.u) * len(grid.z)
+
     def _call_args(self, theta, params, quad: Quadrature) -> list:
         try:
             controls = [params[name] for name in self.control_names + self.given_names]

@@ -99,29 +99,45 @@ def _lagrange(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return powers @ _BASIS.T, d1 @ _BASIS.T, d2 @ _BASIS.T
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Shift:
-    """The interpolation of f at u_a + s z_j for all a, j: padded indices and weights."""
+    """The interpolation of f at u_a + s z_j for all a, j, on the padded array fp.
 
-    index: np.ndarray  # (n_z, len(STENCIL)) offsets into the padded array, relative to a
-    weight: np.ndarray  # (n_z, len(STENCIL))
+    With x_j = s z_j / du = c_j + t_j (c_j an integer), the 6-point interpolant is
+
+        f(u_a + s z_j) = sum_k L_k(t_j) fp[start_j + a + k],   start_j = pad + c_j + STENCIL[0],
+
+    the same weights and the same shift for every grid point a: for node j the
+    values at all a are one correlation of a contiguous slice of fp with L(t_j).
+    Built once per (grid order, s) (``_shift``).
+    """
+
+    start: np.ndarray  # (n_z,) first stencil point of node j in the padded array, at a = 0
+    weight: np.ndarray  # (n_z, len(STENCIL)) L_k(t_j)
     dweight: np.ndarray  # (n_z, len(STENCIL)), d/du (per unit u)
     d2weight: np.ndarray  # (n_z, len(STENCIL)), d^2/du^2
     pad: int
     z: np.ndarray  # the Gauss-Hermite rule of this step
     w: np.ndarray
 
-    @classmethod
-    def build(cls, grid: FieldGrid, s: float) -> _Shift:
-        z, w = grid.rule(s)
-        x = s * z / grid.du
-        cell = np.floor(x)
-        t = x - cell
-        cell = cell.astype(int)
-        pad = int(np.max(np.abs(cell))) + len(STENCIL)
-        index = cell[:, None] + STENCIL.astype(int)[None, :] + pad
-        lw, ldw, ld2w = _lagrange(t)
-        return cls(index, lw, ldw / grid.du, ld2w / grid.du**2, pad, z, w)
+
+@lru_cache(maxsize=64)
+def _shift(order: int, s: float) -> _Shift:
+    """The _Shift of a step of width s on the grid of ``order`` (cached: a finite-difference
+    Jacobian and the observables revisit the same widths)."""
+    grid = FieldGrid.build(order)
+    z, w = grid.rule(s)
+    x = s * z / grid.du
+    cell = np.floor(x)
+    t = x - cell
+    cell = cell.astype(int)
+    pad = int(np.max(np.abs(cell))) + len(STENCIL)
+    start = cell + int(STENCIL[0]) + pad
+    lw, ldw, ld2w = _lagrange(t)
+    arrays = start, lw, ldw / grid.du, ld2w / grid.du**2
+    for a in arrays:
+        a.setflags(write=False)
+    return _Shift(*arrays, pad, z, w)
 
 
 def _pad(f: np.ndarray, pad: int) -> np.ndarray:
@@ -147,17 +163,61 @@ def _unpad(g: np.ndarray, pad: int) -> np.ndarray:
     return out
 
 
-def _gather(fp: np.ndarray, rows: np.ndarray, shift: _Shift, weights: np.ndarray) -> np.ndarray:
-    """sum_k weights[j, k] fp[a + index[j, k]] for a in rows: shape (len(rows), n_z)."""
-    idx = rows[:, None, None] + shift.index[None, :, :]
-    return np.einsum("ajk,jk->aj", fp[idx], weights)
+def _gather(fp: np.ndarray, shift: _Shift, weights: np.ndarray) -> np.ndarray:
+    """G[j, a] = sum_k weights[j, k] fp[start_j + a + k] for every grid point a: shape (n_z, n_u).
+
+    Node-major: row j is the correlation of the slice fp[start_j : start_j + n_u + 5]
+    with weights[j] (no index tensor of size n_u n_z len(STENCIL)).
+    """
+    n = len(fp) - 2 * shift.pad
+    span = n + len(STENCIL) - 1
+    out = np.empty((len(shift.start), n))
+    for j, first in enumerate(shift.start.tolist()):
+        out[j] = np.correlate(fp[first : first + span], weights[j], "valid")
+    return out
 
 
-def _scatter(values: np.ndarray, rows: np.ndarray, shift: _Shift, weights: np.ndarray, size: int) -> np.ndarray:
-    """Adjoint of ``_gather``: values (len(rows), n_z) -> a padded array of ``size``."""
-    idx = rows[:, None, None] + shift.index[None, :, :]
-    contrib = values[:, :, None] * weights[None, :, :]
-    return np.bincount(idx.ravel(), weights=contrib.ravel(), minlength=size)
+def _scatter(values: np.ndarray, shift: _Shift, weights: np.ndarray) -> np.ndarray:
+    """Adjoint of ``_gather``: values (n_z, n_u) -> the padded array,
+
+    out[start_j + a + k] += weights[j, k] values[j, a], i.e. one full convolution of
+    values[j] with weights[j] added to the slice of node j.
+    """
+    n = values.shape[1]
+    span = n + len(STENCIL) - 1
+    out = np.zeros(n + 2 * shift.pad)
+    for j, first in enumerate(shift.start.tolist()):
+        out[first : first + span] += np.convolve(values[j], weights[j])
+    return out
+
+
+def _gather_at(fp: np.ndarray, shift: _Shift, weights: np.ndarray, a: int) -> np.ndarray:
+    """sum_k weights[j, k] fp[start_j + a + k] at the one grid point a: shape (n_z,)."""
+    return np.sum(weights * fp[shift.start[:, None] + a + np.arange(len(STENCIL))], axis=1)
+
+
+def _scatter_at(values: np.ndarray, shift: _Shift, weights: np.ndarray, a: int, size: int) -> np.ndarray:
+    """Adjoint of ``_gather_at``: values (n_z,) -> a padded array of ``size``."""
+    idx = shift.start[:, None] + a + np.arange(len(STENCIL))
+    return np.bincount(idx.ravel(), weights=(values[:, None] * weights).ravel(), minlength=size)
+
+
+def _tilted_curvature(fp: np.ndarray, shift: _Shift, m: float, tau: np.ndarray, p: np.ndarray) -> float:
+    """sum_a p(a) sum_j tau[j, a] [f'' + m f'^2](u_a + s z_j), f' and f'' interpolated from fp.
+
+    One node at a time (the two derivative gathers of ``_gather`` fused with the sum), so
+    that no (n_z, n_u) temporaries are made.
+    """
+    n = len(p)
+    span = n + len(STENCIL) - 1
+    total = 0.0
+    for j, first in enumerate(shift.start.tolist()):
+        window = fp[first : first + span]
+        d1 = np.correlate(window, shift.dweight[j], "valid")
+        d2 = np.correlate(window, shift.d2weight[j], "valid")
+        d2 += m * d1 * d1
+        total += float(np.dot(tau[j] * p, d2))
+    return total
 
 
 @dataclass
@@ -170,11 +230,18 @@ class LadderPass:
     boundary: np.ndarray  # f_k on the grid
     fs: list[np.ndarray] = field(default_factory=list)  # f_0 .. f_k
     shifts: list[_Shift] = field(default_factory=list)  # step 0 (top) .. k
-    taus: list[np.ndarray] = field(default_factory=list)  # tilted weights of steps 1..k, (n_u, n_z)
+    taus: list[np.ndarray] = field(default_factory=list)  # tilted weights tau_ij(a) of steps 1..k, (n_z, n_u)
     value: float = float("nan")
 
     @classmethod
     def run(cls, boundary: np.ndarray, qs, ms, grid: FieldGrid) -> LadderPass:
+        """The backward recursion, step i = k .. 1 (a log-sum-exp over the nodes at every u_a):
+
+            f_{i-1}(u_a) = (1/m_i) ln sum_j w_j exp(m_i f_i(u_a + s_i z_j)),
+            tau_ij(a)    = w_j exp(m_i f_i(u_a + s_i z_j) - m_i f_{i-1}(u_a)),
+
+        then value = sum_j w_j f_0(s_0 z_j) at the centre u = 0.
+        """
         qs = np.asarray(qs, dtype=float)
         ms = np.asarray(ms, dtype=float)
         self = cls(grid, qs, ms, np.asarray(boundary, dtype=float))
@@ -182,27 +249,28 @@ class LadderPass:
         if qs[0] < 0 or np.any(deltas < 0) or np.any(ms <= 0) or not np.all(np.isfinite(self.boundary)):
             self.fs = [np.full_like(grid.u, np.nan)] * (len(qs))
             return self
-        n_u = len(grid.u)
-        rows = np.arange(n_u)
         f = self.boundary
         fs = [f]
         shifts: list[_Shift] = []
         taus: list[np.ndarray] = []
         for i in range(len(ms), 0, -1):  # step i from q_{i-1} to q_i
             m = ms[i - 1]
-            sh = _Shift.build(grid, float(np.sqrt(deltas[i - 1])))
-            F = _gather(_pad(f, sh.pad), rows, sh, sh.weight)
-            y = np.log(sh.w)[None, :] + m * F
-            top = np.max(y, axis=1, keepdims=True)
-            lse = top[:, 0] + np.log(np.sum(np.exp(y - top), axis=1))
-            f_prev = lse / m
-            taus.append(np.exp(y - lse[:, None]))
+            sh = _shift(grid.order, float(np.sqrt(deltas[i - 1])))
+            y = _gather(_pad(f, sh.pad), sh, sh.weight)  # f_i(u_a + s z_j), (n_z, n_u)
+            y *= m
+            y += np.log(sh.w)[:, None]
+            top = np.max(y, axis=0)
+            y -= top
+            tau = np.exp(y, out=y)
+            total = np.sum(tau, axis=0)
+            tau /= total
+            f = (top + np.log(total)) / m
+            taus.append(tau)
             shifts.append(sh)
-            f = f_prev
             fs.append(f)
-        top_shift = _Shift.build(grid, float(np.sqrt(qs[0])))
-        F0 = _gather(_pad(f, top_shift.pad), np.array([grid.center]), top_shift, top_shift.weight)
-        self.value = float(np.dot(top_shift.w, F0[0]))
+        top_shift = _shift(grid.order, float(np.sqrt(qs[0])))
+        F0 = _gather_at(_pad(f, top_shift.pad), top_shift, top_shift.weight, grid.center)
+        self.value = float(np.dot(top_shift.w, F0))
         self.fs = fs[::-1]
         self.shifts = [top_shift] + shifts[::-1]
         self.taus = taus[::-1]
@@ -214,18 +282,18 @@ class LadderPass:
 
     @cached_property
     def measures(self) -> list[np.ndarray]:
-        """P_0 .. P_k on the grid (weights summing to one)."""
+        """P_0 .. P_k on the grid (weights summing to one): the adjoint of the recursion,
+
+            P_0(b) = sum_j w_j dF(s_0 z_j)/df_0(u_b),
+            P_i(b) = sum_a P_{i-1}(a) sum_j tau_ij(a) d f_i(u_a + s_i z_j) / d f_i(u_b).
+        """
         g = self.grid
-        n_u = len(g.u)
         sh = self.shifts[0]
-        size = n_u + 2 * sh.pad
-        p = _unpad(_scatter(sh.w[None, :], np.array([g.center]), sh, sh.weight, size), sh.pad)
+        p = _unpad(_scatter_at(np.asarray(sh.w), sh, sh.weight, g.center, len(g.u) + 2 * sh.pad), sh.pad)
         out = [p]
-        rows = np.arange(n_u)
         for i, tau in enumerate(self.taus, start=1):
             sh = self.shifts[i]
-            size = n_u + 2 * sh.pad
-            p = _unpad(_scatter(out[-1][:, None] * tau, rows, sh, sh.weight, size), sh.pad)
+            p = _unpad(_scatter(tau * out[-1][None, :], sh, sh.weight), sh.pad)
             out.append(p)
         return out
 
@@ -243,19 +311,15 @@ class LadderPass:
         the interpolation error of f_i' by sqrt(Delta_i).
         """
         g = self.grid
-        rows = np.arange(len(g.u))
         out = np.zeros(len(self.qs))
         for i in range(len(self.qs)):
             sh = self.shifts[i]
             fp = _pad(self.fs[i], sh.pad)
             if i == 0:
-                d2 = _gather(fp, np.array([g.center]), sh, sh.d2weight)
-                out[i] = 0.5 * float(np.dot(sh.w, d2[0]))
+                d2 = _gather_at(fp, sh, sh.d2weight, g.center)
+                out[i] = 0.5 * float(np.dot(sh.w, d2))
             else:
-                d1 = _gather(fp, rows, sh, sh.dweight)
-                d2 = _gather(fp, rows, sh, sh.d2weight)
-                weight = self.measures[i - 1][:, None] * self.taus[i - 1]
-                out[i] = 0.5 * float(np.sum(weight * (d2 + self.ms[i - 1] * d1**2)))
+                out[i] = 0.5 * _tilted_curvature(fp, sh, self.ms[i - 1], self.taus[i - 1], self.measures[i - 1])
         return out
 
     @cached_property

@@ -7,7 +7,8 @@ it (the Jacobian is singular) and, started near it, is drawn back to it even
 where it is unstable. So a point is solved in up to three stages:
 
 1. from an open ladder (a start that is not collapsed), the RSB saddle point
-   itself; it is the result if it converged to an open ladder that is a
+   itself (at the order it is given: a broken iteration is not retried with
+   more nodes); it is the result if it converged to an open ladder that is a
    Parisi function (non-decreasing q_i and x_i);
 2. else the RS reduction: if its replicon is >= 0 RS is stable and the point
    is the collapsed ladder, reported with its steps x_i missing;
@@ -55,7 +56,9 @@ def solve_ladder(
     notes: list[str] = []
     iterations = 0
     if theta0 is not None and not lad.is_collapsed(theta0, params):
-        sol = solve_fixed_ansatz(problem, params, opts, theta0, warm, quad_order)
+        # no escalation of the nodes if it breaks: stages 2 and 3 are the fallback, and a ladder
+        # re-solved cold at four times the order costs sixteen times as much
+        sol = solve_fixed_ansatz(problem, params, opts, theta0, warm, quad_order, escalate=False)
         iterations += sol.iterations
         why = _not_open_parisi(problem, sol, params)
         if why is None:

@@ -37,10 +37,22 @@ FINISH_WITH_NEWTON = 1e-5  # descent that stalls below this gradient hands over 
 # the largest product grid of nested averages a point may use (64 MB per array): nested averages
 # over three variables cost order^3, and their Jacobian holds many such arrays at once
 MAX_GRID_POINTS = 2**23
+# the largest array of a Parisi ladder (field grid times nodes, 256 MB): every step keeps one,
+# so a ladder at order 2048 (8 steps: 1.4 GB) is the most a point may use; order 4096 would
+# need 1.1 GB per step
+MAX_LADDER_POINTS = 2**25
 
 
 def _affordable(problem: CompiledProblem, order: int) -> bool:
-    return problem.grid_points(order) <= MAX_GRID_POINTS
+    return problem.grid_points(order) <= MAX_GRID_POINTS and problem.ladder_points(order) <= MAX_LADDER_POINTS
+
+
+def _budget(problem: CompiledProblem, order: int) -> str:
+    """The sizes at ``order`` against their budgets, for a status message."""
+    text = f"a grid of {problem.grid_points(order)} points (budget {MAX_GRID_POINTS})"
+    if problem.ladder_points(order):
+        text += f", a ladder array of {problem.ladder_points(order)} points (budget {MAX_LADDER_POINTS})"
+    return text
 
 
 @dataclass(frozen=True)
@@ -223,8 +235,14 @@ def solve_fixed_ansatz(
     theta0=None,
     warm: bool = False,
     quad_order: int | None = None,
+    escalate: bool = True,
 ) -> Solution:
-    """The saddle point of ``problem`` as it stands (no reduction of the ansatz): see ``solve_point``."""
+    """The saddle point of ``problem`` as it stands (no reduction of the ansatz): see ``solve_point``.
+
+    ``escalate``: an iteration that breaks where the rule does not resolve the integrands is
+    started again with four times the nodes (False: it is reported as it is, for a caller
+    with a fallback of its own).
+    """
     t_start = time.perf_counter()
     fe = problem.free_energy
     reference = None
@@ -252,7 +270,8 @@ def solve_fixed_ansatz(
         if not it.converged:
             status = it.status
             if (
-                4 * order <= opts.max_quad_order
+                escalate
+                and 4 * order <= opts.max_quad_order
                 and _affordable(problem, 8 * order)
                 and not _resolved(problem, theta, params, quad, opts.quad_tol)
             ):
@@ -263,8 +282,7 @@ def solve_fixed_ansatz(
         if not _affordable(problem, 2 * order):
             it.converged = False
             status = (
-                f"quadrature: checking {order} nodes needs a grid of {problem.grid_points(2 * order)} points "
-                f"(more than {MAX_GRID_POINTS})"
+                f"quadrature: checking {order} nodes needs {_budget(problem, 2 * order)}"
             )
             break
         fine = problem.quadrature(2 * order)
@@ -281,7 +299,7 @@ def solve_fixed_ansatz(
             status = (
                 f"quadrature: results move by {quad_error:.2e} > quad_tol={opts.quad_tol:g} "
                 f"between {order} and {2 * order} nodes (max_quad_order={opts.max_quad_order}"
-                + ("" if _affordable(problem, 4 * order) else f", grid budget {MAX_GRID_POINTS} points")
+                + ("" if _affordable(problem, 4 * order) else f"; checking more needs {_budget(problem, 4 * order)}")
                 + ")"
             )
             break
