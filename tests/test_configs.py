@@ -16,6 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from replica.cli import main
+from replica.config import apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
@@ -38,7 +39,8 @@ def gardner_capacity(kappa: float) -> float:
 FEWER = {
     "franz_parisi_binary": ["sweep.alpha.values=[0.5]"],
     "franz_parisi_dmin": ["sweep.alpha.values=[0.6]", "transitions.0.scan=6", "transitions.0.tol=1e-4"],
-    "franz_parisi_teacher": ["sweep.alpha.values=[1.0]"],
+    # walked downwards only: five points from d = 0.004 upwards start cold where the quadrature fails
+    "franz_parisi_teacher": ["sweep.alpha.values=[1.0]", "sweep.direction=forward"],
     "spherical_parisi": ["sweep.alpha.values=[9.5]", "options.steps=4"],
     "spherical_phase_diagram": ["sweep.kappa={values: [-1.0, -0.5]}"],
 }
@@ -46,8 +48,6 @@ FEWER = {
 
 def low_resolution(data: dict, stem: str = "") -> tuple[list[str], dict[str, int]]:
     """--set arguments that shrink the sweep, and the number of points per axis after it."""
-    from replica.config import apply_overrides
-
     sets = [arg for item in FEWER.get(stem, []) for arg in ("--set", item)]
     data = apply_overrides(data, FEWER.get(stem, []))
     sizes = {}
@@ -106,6 +106,7 @@ def test_config_runs_at_low_resolution(path, tmp_path, tmp_path_factory):
     data = yaml.safe_load(path.read_text())
     sets, sizes = low_resolution(data, path.stem)
     sets += compared_tables(data, tmp_path_factory.mktemp("compared"))
+    data = apply_overrides(data, FEWER.get(path.stem, []))  # what runs (the checks below read it)
     results_dir = ROOT / "results"
     before = {p.name: p.stat().st_mtime_ns for p in results_dir.iterdir()} if results_dir.exists() else {}
 
