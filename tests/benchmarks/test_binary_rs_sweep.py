@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -59,13 +58,6 @@ def _load_handwritten():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _replica_executable() -> str | None:
-    beside = Path(sys.executable).parent / "replica"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("replica")
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +108,8 @@ def _summary(text: str, capsys) -> None:
 
 
 @pytest.mark.benchmark(group="binary_rs_sweep_1000")
-def test_replica_sweep_process(benchmark, workdir, capsys):
-    exe = _replica_executable()
-    if exe is None:
-        pytest.skip("the replica console script is not installed (pip install -e .)")
+def test_replica_sweep_process(benchmark, replica_exe, workdir, capsys):
+    exe = replica_exe
     config = workdir / "binary_rs_sweep.yaml"
 
     def command(i):

@@ -20,11 +20,8 @@ from __future__ import annotations
 import collections
 import csv
 import json
-import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,18 +43,9 @@ sweep:
 """
 
 
-def _replica_executable() -> str | None:
-    beside = Path(sys.executable).parent / "replica"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("replica")
-
-
 @pytest.mark.benchmark(group="franz_parisi_curve_200")
-def test_franz_parisi_curve_process(benchmark, tmp_path, capsys):
-    exe = _replica_executable()
-    if exe is None:
-        pytest.skip("the replica console script is not installed (pip install -e .)")
+def test_franz_parisi_curve_process(benchmark, replica_exe, tmp_path, capsys):
+    exe = replica_exe
     config = tmp_path / "fp.yaml"
     config.write_text(CONFIG)
     out = tmp_path / "fp.csv"

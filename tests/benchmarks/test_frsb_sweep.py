@@ -19,11 +19,8 @@ from __future__ import annotations
 import collections
 import csv
 import json
-import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -39,16 +36,9 @@ sweep:
 """
 
 
-def _replica_executable() -> str | None:
-    beside = Path(sys.executable).parent / "replica"
-    return str(beside) if beside.exists() else shutil.which("replica")
-
-
 @pytest.mark.benchmark(group="frsb_sweep_50")
-def test_frsb_sweep_process(benchmark, tmp_path, capsys):
-    exe = _replica_executable()
-    if exe is None:
-        pytest.skip("the replica console script is not installed (pip install -e .)")
+def test_frsb_sweep_process(benchmark, replica_exe, tmp_path, capsys):
+    exe = replica_exe
     config = tmp_path / "frsb.yaml"
     config.write_text(CONFIG)
     out = tmp_path / "frsb.csv"
