@@ -33,37 +33,20 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
+from .binding import BoundVariable
 from .parisi import PARISI_NODES
 from .smooth import GaussSmooth
 from .truncated import TRUNCATED_NODES, TruncatedAvg
 
 
-class _Average(sp.Expr):
+class _Average(BoundVariable):
     """A node that binds a standard normal variable: args (body, variable)."""
-
-    is_commutative = True
 
     def __new__(cls, body, variable):
         body = sp.sympify(body)
         if not isinstance(variable, sp.Symbol):
             raise TypeError("the variable of a Gaussian average must be a Symbol")
         return sp.Expr.__new__(cls, body, variable)
-
-    @property
-    def variable(self) -> sp.Symbol:
-        return self.args[1]
-
-    @property
-    def free_symbols(self):
-        return self.args[0].free_symbols - {self.variable}
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_subs(self, old, new):
-        if old == self.variable:
-            return self
-        return None
 
 
 class GaussAvg(_Average):

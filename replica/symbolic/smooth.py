@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .binding import BoundVariable
 
-class GaussSmooth(sp.Expr):
+
+class GaussSmooth(BoundVariable):
     """E_y f(mean + sqrt(var) y): args (body in the variable h, h, mean, var)."""
-
-    is_commutative = True
 
     def __new__(cls, body, variable, mean, var):
         if not isinstance(variable, sp.Symbol):
@@ -38,28 +38,12 @@ class GaussSmooth(sp.Expr):
         return self.args[0]
 
     @property
-    def variable(self) -> sp.Symbol:
-        return self.args[1]
-
-    @property
     def mean(self) -> sp.Expr:
         return self.args[2]
 
     @property
     def var(self) -> sp.Expr:
         return self.args[3]
-
-    @property
-    def free_symbols(self):
-        return (self.integrand.free_symbols - {self.variable}) | self.mean.free_symbols | self.var.free_symbols
-
-    def _eval_is_real(self):
-        return self.integrand.is_real
-
-    def _eval_subs(self, old, new):
-        if old == self.variable:
-            return self
-        return None
 
     def _eval_derivative(self, s):
         f, h, m, v = self.args

@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .binding import BoundVariable
 from .functions import Mills
 
 
-class TruncatedAvg(sp.Expr):
+class TruncatedAvg(BoundVariable):
     """<body>_{x >= lower}: the average over a standard normal x truncated below at ``lower``."""
-
-    is_commutative = True
 
     def __new__(cls, body, variable, lower):
         if not isinstance(variable, sp.Symbol):
@@ -47,24 +46,8 @@ class TruncatedAvg(sp.Expr):
         return self.args[0]
 
     @property
-    def variable(self) -> sp.Symbol:
-        return self.args[1]
-
-    @property
     def lower(self) -> sp.Expr:
         return self.args[2]
-
-    @property
-    def free_symbols(self):
-        return (self.integrand.free_symbols - {self.variable}) | self.lower.free_symbols
-
-    def _eval_is_real(self):
-        return self.integrand.is_real
-
-    def _eval_subs(self, old, new):
-        if old == self.variable:
-            return self
-        return None
 
     def _eval_derivative(self, s):
         body, x, low = self.args
