@@ -43,6 +43,8 @@ from .perceptron_rs import LABELS, controls, perceptron_rs
 # every digit to cancellation as x -> 0, and a Parisi function with x below this is a volume
 # regime so close to jamming that the jamming regime (x = eps y) is the one to use
 STEP_FLOOR = 1e-4
+# where the top rung of a jamming ladder starts from the one-step solution q0: 1 - q_top = ONE_STEP_TOP (1 - q0)
+ONE_STEP_TOP = sp.Rational(1, 20)
 
 
 def perceptron_1rsb(weights: str, m_choice: str = "auto") -> FreeEnergy:
@@ -299,20 +301,32 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
     - ``1rsb``: order parameters q0 and mu = y_1; Phi(q0, mu) of the spec, with no ladder;
     - ``krsb``: q_0 .. q_{k-1} and y_1 .. y_k free (the best k-step ansatz: an upper bound
       on alpha_J that decreases with k);
-    - ``frsb``: y_1 .. y_k on the fixed ladder q_i = 1 - (1 - q_min)(1 - i/k)^2, whose
-      rungs crowd towards q = 1 where y(q) grows without bound.
+    - ``frsb``: y_1 .. y_k on a ladder geometric in 1 - q between its free ends q_min
+      and q_top (1 - q_i = (1 - q_min)^(1 - i/(k-1)) (1 - q_top)^(i/(k-1)), i < k),
+      whose rungs crowd towards q = 1 where y(q) grows without bound (the critical
+      jamming scaling): with two steps it is the 2-step ansatz.
 
     Phi is a minimum in the order parameters; jamming is where its minimum crosses zero
-    (kind ``jamming``): Phi < 0 above alpha_J (UNSAT).
+    (kind ``jamming``): Phi < 0 above alpha_J (UNSAT). Every ladder of several steps
+    declares its one-step version (the 1RSB Phi, y equal on every step) as the way in:
+    alpha_J decreases with the ansatz (the minimum over a larger set), so the ladder's
+    jamming point lies below the 1RSB one and is reached from it (``jamming`` kind).
     """
     alpha, kappa = sp.symbols("alpha kappa", real=True)
     h = sp.Symbol("h", real=True)
     if ansatz == "1rsb":
         steps = 1
     if ansatz == "frsb":
-        q_min = sp.Symbol("q_min", real=True)
-        qs = [1 - (1 - q_min) * (1 - sp.Rational(i, steps)) ** 2 for i in range(steps + 1)]
+        q_min, q_top = sp.symbols("q_min q_top", real=True)
         ops = [OrderParameter("q_min", 0.6, 0.0, 1.0, lower_closed=True, description="smallest overlap q_m")]
+        if steps == 1:
+            qs = [q_min, sp.S.One]
+        else:
+            qs = [
+                1 - (1 - q_min) ** (1 - sp.Rational(i, steps - 1)) * (1 - q_top) ** sp.Rational(i, steps - 1)
+                for i in range(steps)
+            ] + [sp.S.One]
+            ops.append(OrderParameter("q_top", 0.99, 0.0, 1.0, lower_closed=True, description="top rung q_{k-1} < 1"))
     else:
         q_syms = [sp.Symbol("q0" if ansatz == "1rsb" else f"q{i}", real=True) for i in range(steps)]
         qs = [*q_syms, sp.S.One]
@@ -337,6 +351,17 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
     phi = spherical_ladder_entropy(qs, ys, sp.S.One) + alpha * energetic
     observables = {"Phi": phi, **{p.name: p.symbol for p in ops}}
     what = {"1rsb": "1RSB", "krsb": f"{steps}-step RSB", "frsb": f"full RSB on {steps} steps"}[ansatz]
+    ladder = ParisiLadder(tuple(qs), tuple(ys), x_name="y")
+    if steps > 1:  # the way in: the 1RSB solution, y equal on every step (the rungs above q_0 then do not matter)
+        q0, mu = sp.symbols("q0 mu", real=True)
+        same = {y.name: mu for y in ys}
+        if ansatz == "frsb":
+            same.update({"q_min": q0, "q_top": 1 - (1 - q0) * ONE_STEP_TOP})
+        else:
+            same.update(
+                {q.name: 1 - (1 - q0) * ONE_STEP_TOP ** sp.Rational(i, steps - 1) for i, q in enumerate(q_syms)}
+            )
+        ladder = dataclasses.replace(ladder, one_step=perceptron_jamming(1, "1rsb"), from_one_step=same)
     return FreeEnergy(
         name="perceptron",
         phi=phi,
@@ -345,7 +370,7 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
         observables=observables,
         labels=LABELS,
         description=f"spherical perceptron at jamming (q_M -> 1 limit), {what}",
-        ladder=ParisiLadder(tuple(qs), tuple(ys), x_name="y"),
+        ladder=ladder,
         extremum="min",
     )
 

@@ -77,6 +77,22 @@ class Domain:
             )
         return out
 
+    def at_open_end(self, theta: Vector, closeness: float = 1e-10) -> list[str]:
+        """Names of the order parameters within ``closeness`` (relative) of an open end of their domain.
+
+        An open end is excluded by declaration (the free entropy is singular or
+        degenerate there: q -> 1, x -> 0); an iteration that stops there has met
+        the end of the domain, not an interior stationary point.
+        """
+        names = []
+        for p, x in zip(self.parameters, theta, strict=False):
+            near = closeness * max(1.0, abs(float(x)))
+            low = not p.lower_closed and np.isfinite(p.lower) and x - p.lower <= near
+            high = not p.upper_closed and np.isfinite(p.upper) and p.upper - x <= near
+            if low or high:
+                names.append(p.name)
+        return names
+
     def clip(self, theta: Vector) -> Vector:
         """Project onto the domain: isotonic groups, then the box (a little inside any open end)."""
         out = np.array(theta, dtype=float)

@@ -267,6 +267,10 @@ def solve_fixed_ansatz(
         jac = it.jacobian if problem.jacobian_is_numeric or it.status.startswith("descent") else None
         iterations += it.iterations
         theta = it.theta
+        stuck = domain_of(fe).at_open_end(theta) if it.converged else []
+        if stuck:
+            it.converged = False
+            it.status = f"{it.status}, but at the open end of the domain of {', '.join(stuck)} (not a solution)"
         if not it.converged:
             status = it.status
             if (

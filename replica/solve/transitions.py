@@ -46,6 +46,7 @@ that does not converge, the transition is reported as not found, with why.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -271,6 +272,10 @@ def locate(
         result.message = f"{kind.description}: coefficient of phi ~ C/eps changes sign"
         return result
 
+    ladder = problem.free_energy.ladder
+    if request.kind == "jamming" and ladder is not None and ladder.one_step is not None:
+        return _jamming_from_one_step(problem, request, kind, params, opts, result)
+
     xs = _scan_points(problem, request, params, xs)
     if kind.downwards:
         xs = xs[::-1]
@@ -306,6 +311,69 @@ def locate(
         f"no sign change of {kind.observable} on {extent}: {converged} points converged, "
         f"{failed} failed, {skipped} beyond capacity"
     )
+    return result
+
+
+JAMMING_WALK, JAMMING_HALVINGS, JAMMING_ITERATIONS = 30, 6, 100
+
+
+def _jamming_from_one_step(problem, request, kind, params, opts, result) -> Transition:
+    """The jamming point of a ladder of several steps, reached from that of its one-step version.
+
+    Phi_min(alpha) is a minimum over the ansatz, so it is concave in alpha
+    (a minimum of functions linear in alpha) and decreases with the ansatz:
+    at the one-step point alpha_1 (located first, on the request's bracket)
+    the ladder started from the 1RSB solution (``ParisiLadder.from_one_step``)
+    has Phi <= 0. From there Newton's method on Phi, with the slope
+    dPhi/dalpha = the energetic term (envelope theorem), walks down to the
+    zero, each point warm from the last. On a concave decreasing Phi the
+    Newton iterates approach the zero from above and never cross it, so
+    every point stays on the UNSAT side, where the interior minimum exists
+    (below alpha_J it soon ends). Converged when the Newton step is below
+    ``tol``; a point that does not converge (the walk left the branch) is
+    retried with half the step.
+    """
+    par = request.parameter
+    one = compile_free_energy(problem.free_energy.ladder.one_step)
+    first = locate(one, request, params, opts)
+    result.evaluations += first.evaluations
+    if not first.found:
+        result.message = f"the one-step jamming point, where the ladder starts, was not found ({first.message})"
+        return result
+    x = float(first.value)
+    point = {**params, par: x}
+    start = solve_point(one, point, opts)
+    result.evaluations += 1
+    if not start.converged:
+        result.message = f"the one-step solution at {par}={x:.12g} did not converge ({start.status})"
+        return result
+    sol = solve_point(problem, point, opts, theta0=problem.ladder.from_one_step(start.theta, point))
+    result.evaluations += 1
+    # a warm point converges in tens of iterations; off the branch it would spend them all
+    walk = dataclasses.replace(opts, max_iter=min(opts.max_iter, JAMMING_ITERATIONS))
+    halvings = 0
+    for _ in range(JAMMING_WALK):
+        if not sol.converged:
+            result.message = f"the ladder at {par}={x:.12g} did not converge ({sol.status})"
+            return result
+        f, slope = _indicator(kind, sol), sol.observables.get("dphi_d" + par)
+        if not (slope is not None and slope < 0 and f <= 0):
+            result.message = f"Phi = {f:.3g} with slope {slope} at {par}={x:.12g}: no way down to its zero"
+            return result
+        step = f / slope
+        if step <= request.tol:
+            result.value, result.found = float(x - step), True
+            result.message = f"{kind.description}: Newton on Phi from the one-step point {first.value:.9g}"
+            return result
+        while True:
+            trial = solve_point(problem, {**params, par: x - step}, walk, sol.theta, True, sol.quad_order)
+            result.evaluations += 1
+            if trial.converged or halvings >= JAMMING_HALVINGS:
+                break
+            halvings += 1
+            step /= 2
+        x, sol = x - step, trial
+    result.message = f"Phi still negative after {JAMMING_WALK} Newton steps below the one-step point {first.value:.9g}"
     return result
 
 

@@ -21,6 +21,8 @@ from replica.solve import SolverOptions, TransitionRequest, locate, solve_point
 LADDER = SolverOptions(tol=1e-8, quad_tol=1e-5)
 TIGHT = SolverOptions(tol=1e-11, quad_tol=1e-9, max_quad_order=256)
 JAM = SolverOptions()  # the defaults, as in configs/spherical_phase_diagram.yaml
+# a jamming ladder's order parameters to 1e-6 (relative for the steps y): Phi is then resolved to ~1e-12
+JAM_LADDER = SolverOptions(quad_tol=1e-6)
 
 
 def model(**options):
@@ -58,6 +60,39 @@ def test_1rsb_jamming_at_small_margin_follows_its_branch_from_above():
     assert found.found, found.message
     assert found.value == pytest.approx(4.70014, abs=2e-5)
     assert 3.950701 < found.value < 4.770099
+
+
+def test_jamming_minimum_at_the_end_of_its_domain_is_not_a_solution():
+    """kappa = -0.5, alpha = 5.2 (above the RS capacity 4.770): descent of the 1RSB Phi runs to q0 -> 1,
+    the open end of its domain, where Phi is degenerate (no dependence on mu); that is not a jamming solution."""
+    jam = model(weights="spherical", ansatz="1rsb", regime="jamming")
+    sol = solve_point(jam, {"alpha": 5.2186, "kappa": -0.5}, SolverOptions(quad_tol=1e-6))
+    assert not sol.converged
+    assert sol.order_parameters["q0"] is None
+
+
+def test_two_step_jamming_point_is_reached_from_the_1rsb_one():
+    """The full-RSB jamming ladder with two steps is the free 2-step ansatz: alpha_J^(2)(-0.5) = 4.6972364
+    (independent 2-step solver of this project); below the 1RSB point, above the AT line."""
+    jam = model(weights="spherical", ansatz="frsb", steps=2, regime="jamming")
+    request = TransitionRequest("jamming", "alpha", (1.5, 20.0), scan=200, tol=1e-9)
+    found = locate(jam, request, {"kappa": -0.5}, JAM_LADDER)
+    assert found.found, found.message
+    assert found.value == pytest.approx(4.6972364, abs=2e-7)
+    assert 3.950701 < found.value < 4.70014
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kappa", "free_3", "free_2"), [(-0.5, 4.696791, 4.6972364), (-1.0, 12.2825415, 12.2872222)])
+def test_three_step_jamming_ladder_lies_below_two_steps(kappa, free_3, free_2):
+    """The geometric 3-step ladder is a subset of the free 3-step ansatz (independent solver: 4.696791 at
+    kappa = -0.5, 12.2825415 at -1) and contains the 2-step one (4.6972364, 12.2872222): its alpha_J lies
+    between them. Measured: 4.6968449 (kappa = -0.5)."""
+    jam = model(weights="spherical", ansatz="frsb", steps=3, regime="jamming")
+    request = TransitionRequest("jamming", "alpha", (1.5, 20.0), scan=200, tol=1e-8)
+    found = locate(jam, request, {"kappa": kappa}, JAM_LADDER)
+    assert found.found, found.message
+    assert free_3 - 2e-6 <= found.value < free_2
 
 
 def test_k_step_ladder_collapses_to_rs_below_the_at_line():
