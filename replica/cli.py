@@ -403,9 +403,10 @@ def _jobs(text: str) -> int:
 
 def _transition_line(t: dict) -> str:
     where = ", ".join(f"{k}={_fmt(v)}" for k, v in t["params"].items())
+    kind = t["kind"] + (f" (layer {t['layer']})" if t.get("layer") is not None else "")
     if t["found"]:
-        return f"{t['kind']}: {t['parameter']} = {t['value']:.10g} (tol {t['tolerance']:g}; {where})"
-    return f"{t['kind']}: not found ({where}): {t['message']}"
+        return f"{kind}: {t['parameter']} = {t['value']:.10g} (tol {t['tolerance']:g}; {where})"
+    return f"{kind}: not found ({where}): {t['message']}"
 
 
 def _do_transitions(cfg, path: str | None):

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
+from .deep_network import APPLIES_WHEN as DEEP_NETWORK_APPLIES_WHEN
+from .deep_network import INTEGER_OPTIONS as DEEP_NETWORK_INTEGER_OPTIONS
+from .deep_network import OPTIONS as DEEP_NETWORK_OPTIONS
+from .deep_network import deep_network
 from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
 from .franz_parisi import franz_parisi
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
@@ -73,6 +77,14 @@ MODELS: dict[str, ModelInfo] = {
         FRANZ_PARISI_OPTIONS,
         lambda options, params: franz_parisi(options),
     ),
+    "deep_network": ModelInfo(
+        "deep_network",
+        "Yoshino's deep perceptron network: L layers of perceptrons, a Parisi ladder per layer",
+        DEEP_NETWORK_OPTIONS,
+        deep_network,
+        applies_when=DEEP_NETWORK_APPLIES_WHEN,
+        integer_options=DEEP_NETWORK_INTEGER_OPTIONS,
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -82,4 +94,4 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "franz_parisi", "perceptron", "teacher_student"]
+__all__ = ["MODELS", "ModelInfo", "custom", "deep_network", "franz_parisi", "perceptron", "teacher_student"]
