@@ -112,7 +112,11 @@ def models(as_json: bool):
                 if options in seen:
                     continue
                 seen.append(options)
-                fe = info.build(options, {})
+                try:
+                    fe = info.build(options, dict(info.example_params))
+                except ReplicaError as exc:  # an option value the model does not implement (yet)
+                    variants.append({"options": options, "not_implemented": exc.reason})
+                    continue
                 variants.append(
                     {
                         "options": options,
@@ -136,6 +140,9 @@ def models(as_json: bool):
         for var in entry["variants"]:
             opts = ", ".join(f"{k}={v}" for k, v in var["options"].items())
             click.echo(f"  [{opts}]")
+            if "not_implemented" in var:
+                click.echo(f"    not implemented: {var['not_implemented']}")
+                continue
             click.echo(f"    params: {', '.join(f'{k} in {v}' for k, v in var['params'].items())}")
             click.echo(f"    order parameters: {', '.join(f'{k} in {v}' for k, v in var['order_parameters'].items())}")
             click.echo(f"    observables: {', '.join(var['observables'])}")

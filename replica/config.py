@@ -30,8 +30,8 @@ from .symbolic import FreeEnergy
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
 DIRECTIONS = ("forward", "backward", "both")
-PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare")
-PLOT_KINDS = ("sweep", "parisi")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare", "fit")
+PLOT_KINDS = ("sweep", "parisi", "profile")
 
 
 def _suggest(word: str, choices) -> str:
@@ -239,6 +239,9 @@ def validate(data: dict) -> RunConfig:
     if plot.get("kind", "sweep") not in PLOT_KINDS:
         raise ConfigError("plot.kind", f"'{plot['kind']}' is not one of {', '.join(PLOT_KINDS)}")
     _validate_compare(plot.get("compare"))
+    _validate_fit(plot.get("fit"))
+    if plot.get("kind") == "profile" and fe.layers is None:
+        raise ConfigError("plot.kind", f"profile needs a layered model (this {model} has no hidden layers)")
     if plot.get("kind") == "parisi" and fe.ladder is None:
         raise ConfigError("plot.kind", f"parisi needs an RSB ansatz (this {model} has no Parisi function)")
 
@@ -253,6 +256,20 @@ def validate(data: dict) -> RunConfig:
         "plot": plot,
     }
     return RunConfig(model, options, params, solver, init, sweep, transitions, output, plot, resolved, fe, info=info)
+
+
+def _validate_fit(raw) -> None:
+    """plot.fit: {kind: exponential, from: l0} (a transitions table against the layer)."""
+    if raw is None:
+        return
+    raw = _mapping(raw, "plot.fit")
+    for key in raw:
+        if key not in ("kind", "from"):
+            raise ConfigError(f"plot.fit.{key}", "unknown key (known: kind, from)")
+    if raw.get("kind") != "exponential":
+        raise ConfigError("plot.fit.kind", f"'{raw.get('kind')}' is not one of exponential")
+    if "from" in raw:
+        _number(raw["from"], "plot.fit.from")
 
 
 def _validate_compare(raw) -> None:

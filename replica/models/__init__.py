@@ -40,6 +40,8 @@ class ModelInfo:
     applies_when: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
     # integer options: name -> (lowest, highest, description); absent means the model's default
     integer_options: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    # params that fix the structure, for building an example of every variant (``replica models``)
+    example_params: dict = field(default_factory=dict)
 
     def default_options(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.options.items()}
@@ -84,6 +86,7 @@ MODELS: dict[str, ModelInfo] = {
         deep_network,
         applies_when=DEEP_NETWORK_APPLIES_WHEN,
         integer_options=DEEP_NETWORK_INTEGER_OPTIONS,
+        example_params={"L": 3},
     ),
     "custom": ModelInfo(
         "custom",

@@ -278,7 +278,8 @@ def _seed(l: int, steps: int, symbols, Q, q, R2, alpha) -> dict[str, sp.Expr]:
 
     Level i of the new layer is weighted by w_i = (q_i(l-1)^2 + q_i(l+1)^2) / (top value)
     (the levels where the neighbours are ordered go first) times (i + 1)/(K + 1) (a ladder
-    that rises: a flat one is the RS point), q_i(l) = A w_i, and the weights and conjugates
+    that rises: a flat one is the RS point), q_i(l) = A w_i sqrt(top value) (a layer orders
+    less than its ordered neighbours), and the weights and conjugates
     follow the linearised equations: Q_i(l) = x/(1 + x) with x = alpha R^2 q_i(l-1) q_i(l)
     (the RS form Q/(1 - Q) = x, which stays below one), q_hat_i(l) = R^2 (Q_i(l) q_i(l-1) +
     Q_i(l+1) q_i(l+1)). Ladders are given by their lowest level and increments.
@@ -288,7 +289,7 @@ def _seed(l: int, steps: int, symbols, Q, q, R2, alpha) -> dict[str, sp.Expr]:
     new_q, into, out_of, conj = [], [], [], []
     for i in range(steps + 1):
         w = (q[l - 1][i] ** 2 + q[l + 1][i] ** 2) / top * sp.Rational(i + 1, steps + 1)
-        qi = SEED_AMPLITUDE * w
+        qi = SEED_AMPLITUDE * w * sp.sqrt(top)
         x_in, x_out = alpha * R2 * q[l - 1][i] * qi, alpha * R2 * q[l + 1][i] * qi
         Qi, Qo = x_in / (1 + x_in), x_out / (1 + x_out)
         new_q.append(qi)

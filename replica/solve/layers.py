@@ -17,8 +17,8 @@ stability criteria, not by where an iteration happens to go:
 2. a glassy group that the solution brings back to zero is liquid (there is no glassy
    solution of it there: the transitions are continuous) and is held from then on;
 3. every liquid group whose criterion is positive (its liquid is unstable) is opened:
-   seeded along its instability at amplitudes SEED_AMPLITUDES (times its criterion) in
-   turn until the solution keeps it glassy; then the criteria are read again (ordering a
+   seeded along its instability at amplitudes SEED_AMPLITUDES (times c/(1 + c), c its
+   criterion) in turn until the solution keeps it glassy; then the criteria are read again (ordering a
    layer can destabilise the next one), until no liquid group is unstable.
 
 The point is then checked as a stationary point of the whole free entropy: the
@@ -44,10 +44,10 @@ from ..compile.lower import CompiledProblem as _Compiled
 from .methods import domain_of, newton
 from .point import Solution, SolverOptions, result_observable_names, solve_fixed_ansatz
 
-# seed amplitudes, relative to the largest criterion of the layers opened (a continuous transition:
-# the new order parameter grows like the distance to the threshold, q ~ 0.2 criterion in RS), capped
-SEED_AMPLITUDES = (0.2, 0.6, 0.07, 2.0)
-SEED_CAP = 0.6
+# seed amplitudes, times c/(1 + c) for the largest criterion c of the layers opened (a continuous
+# transition: the new order parameter grows like the distance to the threshold, q ~ 0.2 c in RS, and
+# saturates far above it)
+SEED_AMPLITUDES = (0.2, 0.6, 0.07, 1.0)
 SEED_ITERATIONS = 100  # Newton iterations for one seed, and of the deflated stage
 DEFLATED_TOL = 1e-7  # the deflated stage stops here; the plain system is solved from there
 MARGINAL = 1e-7  # a criterion below this is at its threshold: the liquid is kept
@@ -166,7 +166,7 @@ def solve_layers(
         largest = max(criteria[g] for g in unstable)
         seed_opts = dataclasses.replace(opts, max_iter=min(opts.max_iter, SEED_ITERATIONS))
         for factor in SEED_AMPLITUDES:
-            start = lay.seeded(theta, params, unstable, min(factor * largest, SEED_CAP))
+            start = lay.seeded(theta, params, unstable, factor * largest / (1 + largest))
             trial, trial_theta = _solve_glassy(problem, params, seed_opts, start, glassy | unstable, False, order)
             iterations += trial.iterations
             if trial.converged and unstable <= lay.glassy(trial_theta):

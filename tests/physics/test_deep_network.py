@@ -149,3 +149,46 @@ def test_envelope_theorem_along_alpha():
     hi = solve(problem, 25.0 + h, L, theta0=mid.theta)
     total = (hi.observables["free_entropy"] - lo.observables["free_entropy"]) / (2 * h)
     assert total == pytest.approx(mid.observables["dphi_dalpha"], abs=1e-7)
+
+
+def test_cold_start_far_above_thresholds_equals_continuation():
+    """L = 10, alpha = 300 (RS): opened layer by layer from the liquid = followed from alpha = 100; layer 5 liquid."""
+    L = 10
+    problem = network(L)
+    cold = solve(problem, 300.0, L)
+    warm = solve(problem, 300.0, L, theta0=solve(problem, 100.0, L).theta)
+    for l in range(1, L):
+        assert cold.observables[f"q_{l}"] == pytest.approx(warm.observables[f"q_{l}"], abs=1e-8)
+    q = [cold.observables[f"q_{l}"] for l in range(1, L)]
+    assert q[0] > q[1] > q[2] > q[3] > 0 and q[4] == 0  # glassy boundaries, liquid centre
+    assert cold.observables["glass_5"] < 0 < cold.observables["glass_4"]
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"params": {"alpha": 1.0}}, "params.L"),
+        ({"params": {"alpha": 1.0, "L": 2.5}}, "params.L"),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"weights": "binary"}}, "options.weights"),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"scenario": "teacher_student"}}, "options.scenario"),
+        ({"params": {"alpha": 1.0, "L": 3}, "sweep": {"L": {"values": [2, 3]}}}, "sweep.L"),
+        (
+            {
+                "params": {"alpha": 1.0, "L": 3},
+                "transitions": [{"kind": "glass", "parameter": "alpha", "layer": 3, "bracket": [1, 2]}],
+            },
+            "transitions[0].layer",
+        ),
+        (
+            {"params": {"alpha": 1.0, "L": 1}, "transitions": [{"kind": "glass", "parameter": "alpha"}]},
+            "transitions[0].kind",
+        ),
+    ],
+)
+def test_config_errors_name_the_field(data, field):
+    from replica.config import validate
+    from replica.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        validate({"model": "deep_network", **data})
+    assert exc.value.field == field, str(exc.value)
