@@ -82,11 +82,12 @@ class CompiledLayers:
         return out
 
     def seeded(self, theta, params: dict[str, float], groups, amplitude: float) -> np.ndarray:
-        """``theta`` with the groups ``groups`` seeded at ``amplitude`` (from the others' values)."""
+        """``theta`` with the groups ``groups`` seeded at ``amplitude``, one after the other (in order):
+        each from the values of the others, those seeded before included (so that a coupling between
+        two groups opened together is seeded too)."""
         theta = np.array(theta, dtype=float)
         controls = [params[c] for c in self.free_energy.control_names]
-        base = theta.copy()
-        for g in groups:
+        for g in sorted(groups):
             index, fn = self._seeds[g]
-            theta[index] = np.asarray(fn(*base, *controls, amplitude), dtype=float)
+            theta[index] = np.asarray(fn(*theta, *controls, amplitude), dtype=float)
         return theta
