@@ -11,7 +11,7 @@ the estimated error (the quadrature check's). Asserted: the physics (symmetry, l
 alpha_g(l) increasing, alpha_g(1) = pi^2/4). The recommended ansatz of the spec is full RSB; the engine's
 deep-layer RSB does not converge reliably yet (docs/deep_network.md), so these run RS per layer.
 
-Run with ``make bench`` (or ``.venv/bin/pytest -q -m benchmark tests/benchmarks/test_deep_network.py -s``).
+Run with ``make bench`` (or ``.venv/bin/pytest -q -m benchmark tests/benchmarks/test_deep_network_profile.py -s``).
 """
 
 from __future__ import annotations
