@@ -59,6 +59,7 @@ from ..symbolic import (
     Mills,
     OrderParameter,
     ParisiAverage,
+    TruncatedAvg,
     log2cosh,
     logH,
 )
@@ -109,9 +110,13 @@ def deep_network(options: dict, params: dict) -> FreeEnergy:
     L = depth(params)
     if options.get("weights", "spherical") != "spherical":
         raise ConfigError("options.weights", "binary weights are not implemented for deep_network (spherical only)")
-    if options.get("scenario", "random") != "random":
-        raise ConfigError("options.scenario", "teacher_student is not implemented for deep_network yet (random only)")
     ansatz = options.get("ansatz", "rs")
+    if options.get("scenario", "random") == "teacher_student":
+        if ansatz != "rs":
+            raise ConfigError(
+                "options.ansatz", "the teacher_student scenario is implemented replica symmetric only (rs)"
+            )
+        return _teacher_student(L)
     if ansatz == "rs":
         return _network(L, 0, None)
     if ansatz == "1rsb":
@@ -301,3 +306,125 @@ def _seed(l: int, steps: int, symbols, Q, q, R2, alpha) -> dict[str, sp.Expr]:
         for i, s in enumerate(syms):
             out[s.name] = values[0] if i == 0 else values[i] - values[i - 1]
     return out
+
+
+def _teacher_student(L: int) -> FreeEnergy:
+    """The teacher-student scenario, RS: the output layer is the output of a teacher network.
+
+    The teacher has the same architecture and its gaps satisfy the same hard core; replica 0 is
+    the teacher, the students' overlaps with it are r(l) (spins, r(0) = r(L) = 1: noiseless data)
+    and R(l) (weights), and the gap of layer l has student-teacher covariance
+    rho(l) = r(l-1) R(l) r(l). With the teacher's gap t (a standard normal above kappa) and the
+    students' common field rho t + sqrt(p - rho^2) z:
+
+        phi = (1/alpha) sum_l [ln(1 - Q_l)/2 + (Q_l - R_l^2)/(2(1 - Q_l))]
+            + sum_l [-r_hat_l r_l - q_hat_l (1 - q_l)/2 + E_z ln 2cosh(r_hat_l + sqrt(q_hat_l) z)]
+            + sum_l E_{t >= kappa} E_z ln H((kappa - rho_l t - sqrt(p_l - rho_l^2) z)/sqrt(1 - p_l)).
+
+    At kappa = 0 the teacher is a sample of the students' own measure (Bayes-optimal learning):
+    the saddle point is on the Nishimori line r = q, R = Q (not imposed; tested). L = 1 is the
+    perceptron teacher-student problem. The generalization error of the network (sign units on
+    a fresh input): the test overlap r_t(l) = (2/pi) arcsin(R_l r_t(l-1)), r_t(0) = 1, and
+    epsilon_g = (1 - r_t(L))/2 (L = 1: arccos(R)/pi).
+    """
+    alpha, kappa = _sym("alpha"), _sym("kappa")
+    z, t = _sym("z"), _sym("t")
+    Q = {l: _sym(f"Q_{l}") for l in range(1, L + 1)}
+    R = {l: _sym(f"R_{l}") for l in range(1, L + 1)}
+    q = {l: _sym(f"q_{l}") for l in range(1, L)}
+    r = {l: _sym(f"r_{l}") for l in range(1, L)}
+    q_hat = {l: _sym(f"q_hat_{l}") for l in range(1, L)}
+    r_hat = {l: _sym(f"r_hat_{l}") for l in range(1, L)}
+    q[0] = q[L] = r[0] = r[L] = sp.S.One
+    bond = sum(sp.log(1 - Q[l]) / 2 + (Q[l] - R[l] ** 2) / (2 * (1 - Q[l])) for l in range(1, L + 1))
+    spin = sum(
+        -r_hat[l] * r[l] - q_hat[l] * (1 - q[l]) / 2 + GaussAvg(log2cosh(r_hat[l] + sp.sqrt(q_hat[l]) * z), z)
+        for l in range(1, L)
+    )
+    gap = sp.S.Zero
+    for l in range(1, L + 1):
+        p, rho = q[l - 1] * Q[l] * q[l], r[l - 1] * R[l] * r[l]
+        u = (kappa - rho * t - sp.sqrt(p - rho**2) * z) / sp.sqrt(1 - p)
+        gap += TruncatedAvg(GaussAvg(logH(u), z), t, kappa)
+    phi = bond / alpha + spin + gap
+
+    ops: list[OrderParameter] = []
+    for l in range(1, L + 1):
+        start = 0.5 if L == 1 else 0.0
+        ops.append(OrderParameter(Q[l].name, start, 0.0, 1.0, lower_closed=True, description=f"weights {l}, students"))
+        ops.append(OrderParameter(R[l].name, start, -1.0, 1.0, description=f"weights {l}, student-teacher"))
+    for l in range(1, L):
+        ops.append(OrderParameter(q[l].name, 0.0, 0.0, 1.0, lower_closed=True, description=f"spins {l}, students"))
+        ops.append(OrderParameter(r[l].name, 0.0, -1.0, 1.0, description=f"spins {l}, student-teacher"))
+        ops.append(
+            OrderParameter(q_hat[l].name, 0.0, 0.0, math.inf, lower_closed=True, description=f"conjugate of q_{l}")
+        )
+        ops.append(OrderParameter(r_hat[l].name, 0.0, -math.inf, math.inf, description=f"conjugate of r_{l}"))
+
+    R2 = Mills(kappa) ** 2
+    test = sp.S.One
+    for l in range(1, L + 1):
+        test = 2 / sp.pi * sp.asin(R[l] * test)
+    observables: dict[str, sp.Expr] = {"free_entropy": phi, "generalization_error": (1 - test) / 2}
+    for l in range(1, L):
+        observables[f"q_{l}"] = q[l]
+        observables[f"r_{l}"] = r[l]
+    for l in range(1, L + 1):
+        observables[f"Q_{l}"] = Q[l]
+        observables[f"R_{l}"] = R[l]
+    for l in range(1, L):
+        students = q[l - 1] ** 2 + q[l + 1] ** 2
+        teacher = r[l - 1] ** 2 + r[l + 1] ** 2
+        observables[f"glass_{l}"] = alpha * R2**2 * sp.Max(students, teacher) - 1
+    labels = dict(LABELS, generalization_error=r"generalization error $\epsilon_g$")
+    for l in range(1, L):
+        labels[f"r_{l}"] = rf"student-teacher overlap $r({l})$"
+    for l in range(1, L + 1):
+        labels[f"R_{l}"] = rf"student-teacher weights $R({l})$"
+
+    layers = None
+    if L > 1:
+        requires: dict[str, tuple[int, ...]] = {}
+        seeds = []
+        for l in range(1, L):
+            for s in (q[l], r[l], q_hat[l], r_hat[l]):
+                requires[s.name] = (l - 1,)
+        for l in range(1, L + 1):
+            hidden = tuple(g - 1 for g in (l - 1, l) if 1 <= g <= L - 1)
+            requires[Q[l].name] = requires[R[l].name] = hidden
+        for l in range(1, L):
+            # along the instability, on the Nishimori line (r = q, R = Q, r_hat = q_hat)
+            top = r[l - 1] ** 2 + r[l + 1] ** 2
+            amp = SEED_AMPLITUDE * sp.sqrt(top)
+            x_in, x_out = alpha * R2 * r[l - 1] * amp, alpha * R2 * r[l + 1] * amp
+            into, out_of = x_in / (1 + x_in), x_out / (1 + x_out)
+            conj = R2 * (into * r[l - 1] + out_of * r[l + 1])
+            seeds.append(
+                {
+                    q[l].name: amp,
+                    r[l].name: amp,
+                    Q[l].name: into,
+                    R[l].name: into,
+                    Q[l + 1].name: out_of,
+                    R[l + 1].name: out_of,
+                    q_hat[l].name: conj,
+                    r_hat[l].name: conj,
+                }
+            )
+        layers = LiquidLayers(
+            groups=tuple(f"layer {l}" for l in range(1, L)),
+            requires=requires,
+            criterion=tuple(f"glass_{l}" for l in range(1, L)),
+            seeds=tuple(seeds),
+        )
+    return FreeEnergy(
+        name="deep_network",
+        phi=phi,
+        order_parameters=ops,
+        controls=controls(),
+        observables=observables,
+        labels=labels,
+        description=f"deep perceptron network of depth {L}, spherical weights, teacher-student, replica symmetric",
+        difference_jacobian=True,
+        layers=layers,
+    )

@@ -19,7 +19,8 @@
   line ln value = ln a + b l over the layers l >= l0, with a and b in its label.
 - ``kind: profile`` (a layered model's sweep): the Edwards-Anderson overlaps
   q_EA(l) (columns q_1 .. q_{L-1}, with the clamped q(0) = q(L) = 1) and
-  Q_EA(l) (Q_1 .. Q_L) against the layer l, one line per point of the sweep;
+  Q_EA(l) (Q_1 .. Q_L) against the layer l (teacher-student: the overlaps with
+  the teacher r(l) and R(l)), one line per point of the sweep;
   points that did not converge are listed in the legend as failed, not drawn.
 """
 
@@ -372,7 +373,8 @@ def _layer_columns(columns: list[str], prefix: str) -> list[tuple[int, str]]:
 
 
 def _profile_figure(columns, rows, sidecar, spec):
-    spins, weights = _layer_columns(columns, "q"), _layer_columns(columns, "Q")
+    teacher = bool(_layer_columns(columns, "R"))  # teacher-student: the overlaps with the teacher
+    spins, weights = _layer_columns(columns, "r" if teacher else "q"), _layer_columns(columns, "R" if teacher else "Q")
     if not weights:
         raise ReplicaError("plot.kind", "profile needs a layered model's table (columns Q_1 .. Q_L)")
     depth = weights[-1][0]
@@ -388,10 +390,15 @@ def _profile_figure(columns, rows, sidecar, spec):
         ls = [0] + [l for l, _ in spins] + [depth]
         ax_q.plot(ls, [1.0] + [row[c] for _, c in spins] + [1.0], "-o", ms=3, color=color, label=where)
         ax_w.plot([l for l, _ in weights], [row[c] for _, c in weights], "-o", ms=3, color=color, label=where)
-    ax_q.set_xlabel("layer $l$ (spins; $q(0) = q(L) = 1$ clamped)")
-    ax_q.set_ylabel(r"$q_{\rm EA}(l)$")
+    name = "r" if teacher else "q"
+    ax_q.set_xlabel(f"layer $l$ (spins; ${name}(0) = {name}(L) = 1$ clamped)")
     ax_w.set_xlabel("layer $l$ (weights into layer $l$)")
-    ax_w.set_ylabel(r"$Q_{\rm EA}(l)$")
+    if teacher:
+        ax_q.set_ylabel("student-teacher overlap $r(l)$")
+        ax_w.set_ylabel("student-teacher weight overlap $R(l)$")
+    else:
+        ax_q.set_ylabel(r"$q_{\rm EA}(l)$")
+        ax_w.set_ylabel(r"$Q_{\rm EA}(l)$")
     handles = ax_q.get_legend_handles_labels()[0]
     if failed:
         handles.append(Line2D([], [], marker="x", color="red", ls="", label="failed: " + "; ".join(failed)))

@@ -170,7 +170,10 @@ def test_cold_start_far_above_thresholds_equals_continuation():
         ({"params": {"alpha": 1.0}}, "params.L"),
         ({"params": {"alpha": 1.0, "L": 2.5}}, "params.L"),
         ({"params": {"alpha": 1.0, "L": 3}, "options": {"weights": "binary"}}, "options.weights"),
-        ({"params": {"alpha": 1.0, "L": 3}, "options": {"scenario": "teacher_student"}}, "options.scenario"),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"scenario": "teacher_student", "ansatz": "krsb"}},
+            "options.ansatz",
+        ),
         ({"params": {"alpha": 1.0, "L": 3}, "sweep": {"L": {"values": [2, 3]}}}, "sweep.L"),
         (
             {
@@ -192,3 +195,55 @@ def test_config_errors_name_the_field(data, field):
     with pytest.raises(ConfigError) as exc:
         validate({"model": "deep_network", **data})
     assert exc.value.field == field, str(exc.value)
+
+
+# --- teacher-student ---------------------------------------------------------------------------------
+
+
+def teacher_network(L: int):
+    return compile_free_energy(deep_network({"ansatz": "rs", "scenario": "teacher_student"}, {"L": L}))
+
+
+def test_teacher_student_one_layer_is_the_perceptron_teacher_student():
+    """L = 1, kappa = 0: the spherical perceptron learning a spherical teacher (Gibbs = Bayes), same numbers."""
+    from replica.models import teacher_student
+
+    deep = solve(teacher_network(1), 1.0, 1)
+    options = {"teacher": "spherical", "student": "spherical", "learning": "gibbs", "channel": "sign"}
+    ref = solve_point(compile_free_energy(teacher_student(options)), {"alpha": 1.0, "kappa": 0.0}, OPTS)
+    assert ref.converged, ref.status
+    assert deep.order_parameters["R_1"] == pytest.approx(ref.order_parameters["R"], abs=1e-8)
+    assert deep.order_parameters["Q_1"] == pytest.approx(ref.order_parameters["q"], abs=1e-8)
+    assert deep.observables["free_entropy"] == pytest.approx(ref.observables["free_entropy"], abs=1e-8)
+    assert deep.observables["generalization_error"] == pytest.approx(ref.observables["generalization_error"], abs=1e-8)
+
+
+def test_teacher_student_bayes_on_the_nishimori_line():
+    """kappa = 0: the teacher is a sample of the students' measure, so r(l) = q(l), R(l) = Q(l) (not imposed)."""
+    L = 4
+    problem = teacher_network(L)
+    sol = solve(problem, 6.0, L)
+    obs = sol.observables
+    for l in range(1, L):
+        assert obs[f"r_{l}"] == pytest.approx(obs[f"q_{l}"], abs=1e-8)
+        assert obs[f"r_{l}"] == pytest.approx(obs[f"r_{L - l}"], abs=1e-8)
+    for l in range(1, L + 1):
+        assert obs[f"R_{l}"] == pytest.approx(obs[f"Q_{l}"], abs=1e-8)
+    assert obs["r_1"] > 0 and obs["r_2"] == 0 and obs["glass_2"] < 0  # the centre is liquid at this load
+    # the weights into and out of the liquid layer do not align with the teacher's (R = 0): a fresh input's
+    # signal does not cross it, and the network guesses
+    assert obs["R_2"] == obs["R_3"] == 0 and obs["generalization_error"] == pytest.approx(0.5, abs=1e-15)
+    # the first (crystalline) transition is the random scenario's: alpha_g(1) = 1/R(kappa)^4
+    assert glass(problem, L, 1, (2.0, 3.0)) == pytest.approx(math.pi**2 / 4, abs=1e-8)
+
+
+def test_teacher_student_generalizes_when_every_layer_is_ordered():
+    """L = 3, alpha = 6: both hidden layers aligned with the teacher; eps_g from r_t(l) = (2/pi) asin(R_l r_t(l-1))."""
+    sol = solve(teacher_network(3), 6.0, 3)
+    obs = sol.observables
+    r_t = 1.0
+    for l in (1, 2, 3):
+        r_t = 2 / math.pi * math.asin(obs[f"R_{l}"] * r_t)
+    assert obs["generalization_error"] == pytest.approx((1 - r_t) / 2, abs=1e-14)
+    assert 0 < obs["generalization_error"] < 0.5
+    assert obs["r_1"] == pytest.approx(obs["q_1"], abs=1e-8) and obs["r_1"] > 0.3
