@@ -37,10 +37,14 @@ q_EA(0) = q_EA(L) = 1. For L >= 3 the first transition is alpha_g(1) = 1/R(kappa
 ``LiquidLayers`` groups (one per spin layer) with that criterion and a seed along the
 instability (q ~ A, Q(l) = alpha R^2 q(l-1) q(l), q_hat = R^2 (Q(l) q(l-1) + Q(l+1) q(l+1))).
 
+``scenario: teacher_student`` (RS only): the output layer is produced by a teacher network of the
+same architecture; see ``_teacher_student``. ``weights: binary`` is not implemented (a config error).
+
 Ansatze: ``rs``; ``1rsb`` (K = 1, m an order parameter: d phi / d m = 0); ``krsb`` and
 ``frsb`` (the fixed uniform ladder m_i = i/(K+1), all levels free: ``frsb`` is the same
 ladder with more steps, a discretisation of the continuous Parisi functions whose error
-is that of K).
+is that of K). For L > 1 the RSB ansatze are declared but their solutions do not yet converge
+reliably from the seeds (docs/deep_network.md); L = 1 is tested.
 """
 
 from __future__ import annotations
