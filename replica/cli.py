@@ -112,7 +112,11 @@ def models(as_json: bool):
                 if options in seen:
                     continue
                 seen.append(options)
-                fe = info.build(options, {})
+                try:
+                    fe = info.build(options, dict(info.example_params))
+                except ReplicaError as exc:  # an option value the model does not implement (yet)
+                    variants.append({"options": options, "not_implemented": exc.reason})
+                    continue
                 variants.append(
                     {
                         "options": options,
@@ -136,6 +140,9 @@ def models(as_json: bool):
         for var in entry["variants"]:
             opts = ", ".join(f"{k}={v}" for k, v in var["options"].items())
             click.echo(f"  [{opts}]")
+            if "not_implemented" in var:
+                click.echo(f"    not implemented: {var['not_implemented']}")
+                continue
             click.echo(f"    params: {', '.join(f'{k} in {v}' for k, v in var['params'].items())}")
             click.echo(f"    order parameters: {', '.join(f'{k} in {v}' for k, v in var['order_parameters'].items())}")
             click.echo(f"    observables: {', '.join(var['observables'])}")
@@ -403,9 +410,10 @@ def _jobs(text: str) -> int:
 
 def _transition_line(t: dict) -> str:
     where = ", ".join(f"{k}={_fmt(v)}" for k, v in t["params"].items())
+    kind = t["kind"] + (f" (layer {t['layer']})" if t.get("layer") is not None else "")
     if t["found"]:
-        return f"{t['kind']}: {t['parameter']} = {t['value']:.10g} (tol {t['tolerance']:g}; {where})"
-    return f"{t['kind']}: not found ({where}): {t['message']}"
+        return f"{kind}: {t['parameter']} = {t['value']:.10g} (tol {t['tolerance']:g}; {where})"
+    return f"{kind}: not found ({where}): {t['message']}"
 
 
 def _do_transitions(cfg, path: str | None):

@@ -30,8 +30,8 @@ from .symbolic import FreeEnergy
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
 DIRECTIONS = ("forward", "backward", "both")
-PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare")
-PLOT_KINDS = ("sweep", "parisi")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare", "fit")
+PLOT_KINDS = ("sweep", "parisi", "profile")
 
 
 def _suggest(word: str, choices) -> str:
@@ -228,7 +228,7 @@ def validate(data: dict) -> RunConfig:
     missing = [c.name for c in fe.controls if c.name not in params]
     if missing:
         raise ConfigError(f"params.{missing[0]}", f"missing (model '{model}' needs {', '.join(fe.control_names)})")
-    transitions = _validate_transitions(fe, data.get("transitions"), sweep, params, info, options)
+    transitions = _validate_transitions(fe, data.get("transitions"), sweep, params, info, options, raw_params)
     output = data.get("output")
     if output is not None and (not isinstance(output, str) or not output.endswith(".csv")):
         raise ConfigError("output", f"expected a path ending in .csv, got {output!r}")
@@ -239,6 +239,9 @@ def validate(data: dict) -> RunConfig:
     if plot.get("kind", "sweep") not in PLOT_KINDS:
         raise ConfigError("plot.kind", f"'{plot['kind']}' is not one of {', '.join(PLOT_KINDS)}")
     _validate_compare(plot.get("compare"))
+    _validate_fit(plot.get("fit"))
+    if plot.get("kind") == "profile" and fe.layers is None:
+        raise ConfigError("plot.kind", f"profile needs a layered model (this {model} has no hidden layers)")
     if plot.get("kind") == "parisi" and fe.ladder is None:
         raise ConfigError("plot.kind", f"parisi needs an RSB ansatz (this {model} has no Parisi function)")
 
@@ -253,6 +256,20 @@ def validate(data: dict) -> RunConfig:
         "plot": plot,
     }
     return RunConfig(model, options, params, solver, init, sweep, transitions, output, plot, resolved, fe, info=info)
+
+
+def _validate_fit(raw) -> None:
+    """plot.fit: {kind: exponential, from: l0} (a transitions table against the layer)."""
+    if raw is None:
+        return
+    raw = _mapping(raw, "plot.fit")
+    for key in raw:
+        if key not in ("kind", "from"):
+            raise ConfigError(f"plot.fit.{key}", "unknown key (known: kind, from)")
+    if raw.get("kind") != "exponential":
+        raise ConfigError("plot.fit.kind", f"'{raw.get('kind')}' is not one of exponential")
+    if "from" in raw:
+        _number(raw["from"], "plot.fit.from")
 
 
 def _validate_compare(raw) -> None:
@@ -428,6 +445,10 @@ def _validate_sweep(fe: FreeEnergy, raw: dict) -> SweepSpec:
             raise ConfigError(
                 f"sweep.{key}", f"not a control parameter{_suggest(key, controls)} (sweepable: {', '.join(controls)})"
             )
+        if next(c for c in fe.controls if c.name == key).structural:
+            raise ConfigError(
+                f"sweep.{key}", f"{key} fixes the structure of the model: not sweepable (one config per {key})"
+            )
         axes.append(SweepAxis(key, _axis_values(fe, key, spec, f"sweep.{key}")))
     if not axes:
         raise ConfigError("sweep", "no axis: give at least one control parameter to sweep")
@@ -463,10 +484,14 @@ def _transition_resolved(t: TransitionRequest) -> dict:
         out.pop("branch")  # only a spinodal has a branch (and older configs keep their hash)
     if t.spacing == "linear":
         out.pop("spacing")
+    if t.layer is None:
+        out.pop("layer")  # only a glass transition has a layer (and older configs keep their hash)
     return out
 
 
-def _transition_model(info: ModelInfo, options: dict, item: dict, field: str) -> tuple[dict, FreeEnergy | None]:
+def _transition_model(
+    info: ModelInfo, options: dict, item: dict, field: str, raw_params: dict
+) -> tuple[dict, FreeEnergy | None]:
     """The options a transition overrides (validated with the config's) and the model they build, if any."""
     raw = _mapping(item.get("options"), f"{field}.options")
     if not raw:
@@ -480,7 +505,7 @@ def _transition_model(info: ModelInfo, options: dict, item: dict, field: str) ->
     except ConfigError as exc:
         raise ConfigError(f"{field}.{exc.field}", exc.reason) from None
     try:
-        own = info.build(merged, {})
+        own = info.build(merged, raw_params)
     except ReplicaError:
         raise
     except Exception as exc:
@@ -488,8 +513,21 @@ def _transition_model(info: ModelInfo, options: dict, item: dict, field: str) ->
     return {k: merged[k] for k in raw if k in merged}, own
 
 
+def _transition_layer(fe: FreeEnergy, item: dict, field: str) -> int | None:
+    """The layer of a glass transition (default 1), checked against the model's layers."""
+    if item["kind"] != "glass":
+        if "layer" in item:
+            raise ConfigError(f"{field}.layer", "applies only to kind glass (which layer turns glassy)")
+        return None
+    layer = item.get("layer", 1)
+    count = len(fe.layers.groups)
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= count:
+        raise ConfigError(f"{field}.layer", f"must be a hidden layer, an integer in [1, {count}], got {layer!r}")
+    return layer
+
+
 def _validate_transitions(
-    fe, raw, sweep: SweepSpec | None, params, info: ModelInfo, options: dict
+    fe, raw, sweep: SweepSpec | None, params, info: ModelInfo, options: dict, raw_params: dict | None = None
 ) -> list[TransitionRequest]:
     if raw is None:
         return []
@@ -499,13 +537,13 @@ def _validate_transitions(
     for i, item in enumerate(raw):
         f = f"transitions[{i}]"
         item = _mapping(item, f)
-        allowed = ("kind", "parameter", "bracket", "tol", "scan", "options", "branch", "spacing")
+        allowed = ("kind", "parameter", "bracket", "tol", "scan", "options", "branch", "spacing", "layer")
         for key in item:
             if key not in allowed:
                 raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
         if "kind" not in item:
             raise ConfigError(f"{f}.kind", "missing")
-        overrides, own = _transition_model(info, options, item, f)
+        overrides, own = _transition_model(info, options, item, f, raw_params or {})
         reason = kind_available(own or fe, item["kind"])
         if reason is not None:
             raise ConfigError(f"{f}.kind", reason)
@@ -519,6 +557,8 @@ def _validate_transitions(
                 f"{f}.parameter", f"{parameter!r} is not a control parameter (one of {', '.join(fe.control_names)})"
             )
         control = next(c for c in fe.controls if c.name == parameter)
+        if control.structural:
+            raise ConfigError(f"{f}.parameter", f"{parameter} fixes the structure of the model: it cannot vary")
         if "bracket" in item:
             b = item["bracket"]
             if not isinstance(b, list) or len(b) != 2:
@@ -549,9 +589,19 @@ def _validate_transitions(
             raise ConfigError(f"{f}.spacing", f"'{spacing}' is not one of linear, log")
         if spacing == "log" and lo <= 0:
             raise ConfigError(f"{f}.spacing", "log spacing needs a positive bracket")
+        layer = _transition_layer(own or fe, item, f)
         out.append(
             TransitionRequest(
-                item["kind"], parameter, (lo, hi), tol, scan, overrides, own, branch=branch, spacing=spacing
+                item["kind"],
+                parameter,
+                (lo, hi),
+                tol,
+                scan,
+                overrides,
+                own,
+                branch=branch,
+                spacing=spacing,
+                layer=layer,
             )
         )
     return out

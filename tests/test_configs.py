@@ -43,6 +43,7 @@ FEWER = {
     "franz_parisi_teacher": ["sweep.alpha.values=[1.0]", "sweep.direction=forward"],
     "spherical_parisi": ["sweep.alpha.values=[9.5]", "options.steps=4"],
     "spherical_phase_diagram": ["sweep.kappa={values: [-1.0, -0.5]}"],
+    "deep_network_teacher": ["sweep.alpha.values=[3.0, 30.0]"],
 }
 
 

@@ -398,6 +398,15 @@ class CompiledProblem:
         return g, jac
 
     @cached_property
+    def layers(self):
+        """The lowered LiquidLayers of a layered model (compile/layers.py), or None."""
+        if self.free_energy.layers is None:
+            return None
+        from .layers import CompiledLayers
+
+        return CompiledLayers(self.free_energy)
+
+    @cached_property
     def ladder(self):
         """The lowered ParisiLadder of an RSB ansatz (compile/ladder.py), or None."""
         if self.free_energy.ladder is None:
@@ -424,7 +433,8 @@ class CompiledProblem:
     @property
     def value_names(self) -> list[str]:
         """Names of what ``values`` returns, in order."""
-        names = ["phi", *self.observable_names, *("dphi_d" + c for c in self.control_names)]
+        partials = ("dphi_d" + c.name for c in self.free_energy.controls if not c.structural)
+        names = ["phi", *self.observable_names, *partials]
         if self.free_energy.replicon is not None:
             names.append("replicon")
         return names

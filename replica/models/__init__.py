@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
+from .deep_network import APPLIES_WHEN as DEEP_NETWORK_APPLIES_WHEN
+from .deep_network import INTEGER_OPTIONS as DEEP_NETWORK_INTEGER_OPTIONS
+from .deep_network import OPTIONS as DEEP_NETWORK_OPTIONS
+from .deep_network import deep_network
 from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
 from .franz_parisi import franz_parisi
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
@@ -36,6 +40,8 @@ class ModelInfo:
     applies_when: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
     # integer options: name -> (lowest, highest, description); absent means the model's default
     integer_options: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    # params that fix the structure, for building an example of every variant (``replica models``)
+    example_params: dict = field(default_factory=dict)
 
     def default_options(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.options.items()}
@@ -73,6 +79,15 @@ MODELS: dict[str, ModelInfo] = {
         FRANZ_PARISI_OPTIONS,
         lambda options, params: franz_parisi(options),
     ),
+    "deep_network": ModelInfo(
+        "deep_network",
+        "Yoshino's deep perceptron network: L layers of perceptrons, a Parisi ladder per layer",
+        DEEP_NETWORK_OPTIONS,
+        deep_network,
+        applies_when=DEEP_NETWORK_APPLIES_WHEN,
+        integer_options=DEEP_NETWORK_INTEGER_OPTIONS,
+        example_params={"L": 3},
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -82,4 +97,4 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "franz_parisi", "perceptron", "teacher_student"]
+__all__ = ["MODELS", "ModelInfo", "custom", "deep_network", "franz_parisi", "perceptron", "teacher_student"]

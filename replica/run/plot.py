@@ -13,7 +13,15 @@
   same panels (black, on top), labelled.
 - a transitions table: each transition line (e.g. alpha_c(kappa), the AT
   line) against the swept parameter, a phase diagram. Where a transition was
-  bracketed but could not be refined, a red x marks the failure.
+  bracketed but could not be refined, a red x marks the failure. Glass
+  transitions of a layered model are drawn against their ``layer`` (``x:
+  layer``), and ``fit: {kind: exponential, from: l0}`` adds the least-squares
+  line ln value = ln a + b l over the layers l >= l0, with a and b in its label.
+- ``kind: profile`` (a layered model's sweep): the Edwards-Anderson overlaps
+  q_EA(l) (columns q_1 .. q_{L-1}, with the clamped q(0) = q(L) = 1) and
+  Q_EA(l) (Q_1 .. Q_L) against the layer l (teacher-student: the overlaps with
+  the teacher r(l) and R(l)), one line per point of the sweep;
+  points that did not converge are listed in the legend as failed, not drawn.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ TRANSITION_NAMES = {
     "first_order": "first order",
     "spinodal": "spinodal",
     "d_min": "$d_{min}$",
+    "glass": "glass transition",
 }
 BRANCH_STYLES = {"forward": "-", "backward": "--"}
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -80,6 +89,8 @@ def plot_file(csv_path: str | Path, pdf_path: str | Path | None = None, spec: di
     pdf_path = Path(pdf_path) if pdf_path else csv_path.with_suffix(".pdf")
     if sidecar.get("kind") == "transitions":
         fig = _transition_figure(columns, rows, sidecar, spec)
+    elif spec.get("kind") == "profile":
+        fig = _profile_figure(columns, rows, sidecar, spec)
     elif spec.get("kind") == "parisi":
         if not parisi_path(csv_path).exists():
             raise ReplicaError(str(parisi_path(csv_path)), "no Parisi table: plot kind parisi needs an RSB sweep")
@@ -302,9 +313,18 @@ def _transition_figure(columns, rows, sidecar, spec):
             ax.plot(
                 unresolved, [0.03] * len(unresolved), "o", mfc="none", color="0.5", ms=3, transform=trans, clip_on=False
             )
-    ax.set_xlabel(_label(x, labels))
+    fit = spec.get("fit")
+    if fit:
+        _exponential_fit(ax, rows, x, fit)
+    ax.set_xlabel("layer $l$" if x == "layer" else _label(x, labels))
     params = sorted({k[1] for k in kinds})
     ax.set_ylabel(", ".join(_label(p, labels) for p in params))
+    if x == "layer":  # glass transitions of a layered model: alpha_g(l) at whole layers
+        ax.set_ylabel(r"$\alpha_g(l)$: layer $l$ turns glassy")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        for line in ax.get_lines()[: len(kinds)]:
+            line.set_marker("o")
+            line.set_markersize(4)
     if spec.get("logy"):
         ax.set_yscale("log")
     handles = ax.get_legend_handles_labels()[0]
@@ -325,6 +345,68 @@ def _transition_figure(columns, rows, sidecar, spec):
     ax.legend(handles=handles, fontsize=8)
     ax.grid(alpha=0.25)
     ax.set_title(_title(sidecar, spec), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _exponential_fit(ax, rows, x: str, fit: dict) -> None:
+    """The least-squares line ln value = ln a + b x over the found rows with x >= fit['from'], drawn dashed."""
+    start = float(fit.get("from", -np.inf))
+    pts = [(float(r[x]), float(r["value"])) for r in rows if r["found"] and r["value"] and float(r[x]) >= start]
+    if len(pts) < 2:
+        return
+    xs, ys = np.array(pts).T
+    b, ln_a = np.polyfit(xs, np.log(ys), 1)
+    grid = np.linspace(xs.min(), xs.max(), 50)
+    label = rf"fit $a\,e^{{b l}}$ ($l \geq {xs.min():g}$): a = {np.exp(ln_a):.3g}, b = {b:.3g}"
+    ax.plot(grid, np.exp(ln_a + b * grid), "--", color="0.3", lw=1.0, label=label)
+
+
+def _layer_columns(columns: list[str], prefix: str) -> list[tuple[int, str]]:
+    """(l, column) for the columns named prefix_l, in order of l."""
+    out = []
+    for c in columns:
+        head, _, tail = c.rpartition("_")
+        if head == prefix and tail.isdigit():
+            out.append((int(tail), c))
+    return sorted(out)
+
+
+def _profile_figure(columns, rows, sidecar, spec):
+    teacher = bool(_layer_columns(columns, "R"))  # teacher-student: the overlaps with the teacher
+    spins, weights = _layer_columns(columns, "r" if teacher else "q"), _layer_columns(columns, "R" if teacher else "Q")
+    if not weights:
+        raise ReplicaError("plot.kind", "profile needs a layered model's table (columns Q_1 .. Q_L)")
+    depth = weights[-1][0]
+    axes_names = sidecar.get("axes", [])
+    fig, (ax_q, ax_w) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    failed = []
+    for i, row in enumerate(rows):
+        where = ", ".join(f"{_sym(a)} = {row[a]:g}" for a in axes_names if a != "L")
+        if not row["converged"]:
+            failed.append(where)
+            continue
+        color = COLORS[i % len(COLORS)]
+        ls = [0] + [l for l, _ in spins] + [depth]
+        ax_q.plot(ls, [1.0] + [row[c] for _, c in spins] + [1.0], "-o", ms=3, color=color, label=where)
+        ax_w.plot([l for l, _ in weights], [row[c] for _, c in weights], "-o", ms=3, color=color, label=where)
+    name = "r" if teacher else "q"
+    ax_q.set_xlabel(f"layer $l$ (spins; ${name}(0) = {name}(L) = 1$ clamped)")
+    ax_w.set_xlabel("layer $l$ (weights into layer $l$)")
+    if teacher:
+        ax_q.set_ylabel("student-teacher overlap $r(l)$")
+        ax_w.set_ylabel("student-teacher weight overlap $R(l)$")
+    else:
+        ax_q.set_ylabel(r"$q_{\rm EA}(l)$")
+        ax_w.set_ylabel(r"$Q_{\rm EA}(l)$")
+    handles = ax_q.get_legend_handles_labels()[0]
+    if failed:
+        handles.append(Line2D([], [], marker="x", color="red", ls="", label="failed: " + "; ".join(failed)))
+    ax_q.legend(handles=handles, fontsize=7)
+    for ax in (ax_q, ax_w):
+        ax.grid(alpha=0.25)
+        ax.set_xticks(range(0, depth + 1))
+    fig.suptitle(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -40,7 +40,7 @@ from ..compile import CompiledProblem, compile_free_energy
 from ..config import RunConfig
 from ..files import atomic_write
 from ..solve import Transition, TransitionRequest, locate, result_observable_names
-from ..solve.transitions import KINDS
+from ..solve.transitions import request_kind
 from .executors import Task, run_dask, run_processes, run_serial
 from .grid import Chain, finished_prefix, grid_chains, group_rows, is_error, shard_chains
 from .parisi import parisi_path, parisi_table
@@ -243,7 +243,7 @@ def transitions_along_chains(
     for r, request in enumerate(cfg.transitions):
         if request.parameter != chain_axis:
             continue
-        kind = KINDS[request.kind]
+        kind = request_kind(request)
         own = request.free_energy is not None  # another ansatz than the sweep's: the rows do not bracket it
         for chain in chains:
             if chain.direction == "backward" and cfg.sweep.direction == "both":
@@ -259,7 +259,7 @@ def transitions_along_chains(
             bracket = (left[chain_axis], right[chain_axis])
             theta0 = np.array([left[n] for n in cfg.free_energy.order_parameter_names], dtype=float)
             order = max(left["quad_order"], right["quad_order"])
-            request_here = TransitionRequest(request.kind, chain_axis, bracket, request.tol, 2)
+            request_here = TransitionRequest(request.kind, chain_axis, bracket, request.tol, 2, layer=request.layer)
             t = locate(problem, request_here, params, cfg.solver, theta0=theta0, quad_order=order)
             out.append(((r, chain.index), t))
     return out
@@ -303,12 +303,14 @@ def transition_lines(cfg: RunConfig, progress: ProgressFn | None = None) -> Tabl
             t = locate(problem, request, params, cfg.solver)
             results.append(t)
             row = {a.name: params[a.name] for a in grid_axes}
-            row.update({k: v for k, v in t.to_dict().items() if k in TRANSITION_COLUMNS})
+            row.update({k: v for k, v in t.to_dict().items() if k in TRANSITION_COLUMNS or k == "layer"})
             rows.append(row)
             if progress:
                 progress(row)
     grid_names = [a.name for a in axes]
     columns = grid_names + list(TRANSITION_COLUMNS)
+    if any(request.layer is not None for request in cfg.transitions):
+        columns.append("layer")  # glass transitions: the layer that turns glassy
     sidecar = base_sidecar(cfg, "transitions")
     sidecar.update(
         columns=columns,

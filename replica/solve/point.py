@@ -219,8 +219,13 @@ def solve_point(
     ``quad_order`` starts the quadrature at more nodes than ``opts.quad_order``
     (a continuation chain passes its previous point's order on). An RSB
     ansatz whose ladder can collapse onto RS is solved by ``ladder.solve_ladder``
-    (RS where RS is stable, the ladder opened where it is not).
+    (RS where RS is stable, the ladder opened where it is not); a layered model by
+    ``layers.solve_layers`` (liquid layers held at zero, unstable ones opened).
     """
+    if problem.free_energy.layers is not None:
+        from .layers import solve_layers
+
+        return solve_layers(problem, params, opts, theta0, warm, quad_order)
     if problem.ladder is not None and problem.ladder.rs is not None:
         from .ladder import solve_ladder
 
@@ -285,9 +290,7 @@ def solve_fixed_ansatz(
             break
         if not _affordable(problem, 2 * order):
             it.converged = False
-            status = (
-                f"quadrature: checking {order} nodes needs {_budget(problem, 2 * order)}"
-            )
+            status = f"quadrature: checking {order} nodes needs {_budget(problem, 2 * order)}"
             break
         fine = problem.quadrature(2 * order)
         coarse_values = problem.values(theta, params, quad)

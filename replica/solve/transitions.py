@@ -19,6 +19,9 @@ an indicator changes sign, the other controls held fixed:
   d (below d_min no solution lies at that distance from a typical one). The
   scan is a continuation chain from the top of the bracket downwards,
   starting where the potential is large and easy.
+- ``glass``: a liquid layer of a layered model turns glassy: the layer's stability
+  function (its observable ``glass_<layer>``, positive where its liquid is unstable)
+  crosses zero; the request names the ``layer``.
 - ``first_order``: the free entropies phi of two branches cross. The
   branches are those of continuation forwards (from the low end of the
   bracket) and backwards (from the high end; the model's ``backward_branch``
@@ -86,6 +89,9 @@ KINDS: dict[str, TransitionKind] = {
             observable="Phi",
             downwards=True,
         ),
+        TransitionKind(
+            "glass", "a liquid layer turns glassy (its stability function crosses zero)", observable="glass"
+        ),
         TransitionKind("first_order", "the free entropies of two branches cross", routine="first_order"),
         TransitionKind("spinodal", "a branch ends at a fold (d control / d theta = 0)", routine="spinodal"),
         TransitionKind(
@@ -98,6 +104,7 @@ BRANCHES = ("forward", "backward")
 
 def kind_available(fe: FreeEnergy, kind: str) -> str | None:
     """None if the model defines ``kind``, else the reason it does not."""
+    name = kind
     spec = KINDS.get(kind)
     if spec is None:
         return f"unknown transition kind '{kind}' (known: {', '.join(KINDS)})"
@@ -105,6 +112,10 @@ def kind_available(fe: FreeEnergy, kind: str) -> str | None:
         return f"model '{fe.name}' has no '{kind}' limit (its order parameters do not reach a bound)"
     if spec.routine != "sign_change" and not fe.order_parameters:
         return f"model '{fe.name}' (this branch) has no order parameters: it neither folds nor crosses"
+    if name == "glass":
+        if fe.layers is None:
+            return f"model '{fe.name}' has no layers that can turn glassy (this depth has no hidden layer)"
+        return None
     if spec.observable == "replicon" and fe.replicon is None:
         return f"model '{fe.name}' declares no replicon eigenvalue"
     if spec.observable not in (None, "replicon") and spec.observable not in fe.observables:
@@ -132,6 +143,15 @@ class TransitionRequest:
 
     branch: str = "forward"  # spinodal: the end of the forward or of the backward branch
     spacing: str = "linear"  # of the scan points: linear | log (a transition at small values, e.g. d_min)
+    layer: int | None = None  # glass: the layer that turns glassy
+
+
+def request_kind(request: TransitionRequest) -> TransitionKind:
+    """The kind of ``request``, its indicator made specific (glass: the requested layer's stability function)."""
+    kind = KINDS[request.kind]
+    if request.kind == "glass":
+        return dataclasses.replace(kind, observable=f"glass_{request.layer}")
+    return kind
 
 
 @dataclass
@@ -147,6 +167,7 @@ class Transition:
     evaluations: int = 0
     options: str = ""  # the options overridden for this transition (TransitionRequest.label)
     branch: str | None = None  # spinodal: which branch ends
+    layer: int | None = None  # glass: which layer
 
     def to_dict(self) -> dict:
         out = {
@@ -162,6 +183,8 @@ class Transition:
         }
         if self.branch is not None:
             out["branch"] = self.branch
+        if self.layer is not None:
+            out["layer"] = self.layer
         return out
 
 
@@ -249,11 +272,12 @@ def locate(
     reason = kind_available(problem.free_energy, request.kind)
     if reason is not None:
         raise ModelError(f"transitions: {request.kind}", reason)
-    kind = KINDS[request.kind]
+    kind = request_kind(request)
     others = {k: v for k, v in params.items() if k != request.parameter}
     lo, hi = request.bracket
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
     result.options = request.label
+    result.layer = request.layer
     count = max(request.scan, 2)
     xs = np.geomspace(lo, hi, count) if request.spacing == "log" else np.linspace(lo, hi, count)
     if kind.routine == "first_order":

@@ -72,6 +72,10 @@ class ControlParameter:
     upper: float = math.inf
     description: str = ""
     lower_open: bool = False  # e.g. a noise level that must be positive
+    integer: bool = False  # a whole number (e.g. a depth)
+    # fixes the structure of the model (its order parameters), so it is read when the model is built:
+    # not swept, no partial derivative d phi / d c
+    structural: bool = False
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -103,6 +107,45 @@ def _fmt(x: float) -> str:
 
 
 OPEN_WIDTH, OPEN_AT, OPEN_X = sp.symbols("open_width open_at open_x", real=True)
+SEED_AMPLITUDE = sp.Symbol("seed_amplitude", real=True)
+
+
+@dataclass(frozen=True)
+class LiquidLayers:
+    """Groups of order parameters that vanish together: the liquid layers of a layered model.
+
+    A group (a layer) is *liquid* when its order parameters are exactly zero. That is a
+    stationary point of phi whether or not it is stable, so a solver started at zero stays
+    there, and one started near zero may be drawn back to it even where it is unstable.
+    A model with such groups declares, per group g:
+
+    - ``criterion[g]``: an observable that is positive where the liquid group is unstable
+      (its stability function, given the other groups: for a continuous transition it
+      changes sign where the group turns glassy);
+    - ``seeds[g]``: starting values of its order parameters, as expressions in the order
+      parameters of the others, the controls and SEED_AMPLITUDE (the size of the seed:
+      the direction of the instability, scaled).
+
+    ``requires`` gives, for every order parameter that belongs to groups, the groups that
+    must all be non-liquid for it to be free (a coupling between two layers vanishes
+    when either is liquid); ``shared`` are order parameters that are undetermined while
+    every group is liquid (e.g. a Parisi parameter common to all layers). A group is liquid
+    where the order parameters that belong to it alone are all zero. The solver
+    (solve/layers.py) holds the liquid groups at zero, solves the others, and opens a
+    liquid group where its criterion is positive.
+    """
+
+    groups: tuple[str, ...]
+    requires: dict[str, tuple[int, ...]]
+    criterion: tuple[str, ...]
+    seeds: tuple[dict[str, sp.Expr], ...]
+    shared: tuple[str, ...] = ()
+
+    def key(self) -> str:
+        parts = [repr(self.groups), repr(sorted(self.requires.items()))]
+        parts += [repr(self.criterion), repr(self.shared)]
+        parts += [repr(sorted((k, sp.srepr(v)) for k, v in seed.items())) for seed in self.seeds]
+        return "|".join(parts)
 
 
 @dataclass(frozen=True)
@@ -221,6 +264,7 @@ class FreeEnergy:
     initial: dict[str, sp.Expr] = field(default_factory=dict)
     equation_scales: dict[str, sp.Expr] = field(default_factory=dict)
     backward_branch: FreeEnergy | None = None
+    layers: LiquidLayers | None = None
 
     # symbols ---------------------------------------------------------------
     @property
@@ -262,6 +306,7 @@ class FreeEnergy:
             repr(sorted(self.quadrature_factors.items())),
             repr(sorted((k, sp.srepr(v)) for k, v in self.initial.items())),
             repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
+            self.layers.key() if self.layers is not None else "",
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -361,8 +406,8 @@ class FreeEnergy:
 
     @cached_property
     def control_partials(self) -> dict[str, sp.Expr]:
-        """d phi / d c at fixed theta (and fixed given values), for every control parameter c."""
-        return {c.name: derivative(self.phi, c.symbol, self._stein) for c in self.controls}
+        """d phi / d c at fixed theta (and fixed given values), for every control parameter c that is not structural."""
+        return {c.name: derivative(self.phi, c.symbol, self._stein) for c in self.controls if not c.structural}
 
     @cached_property
     def given_partials(self) -> list[sp.Expr]:

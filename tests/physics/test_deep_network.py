@@ -1,0 +1,249 @@
+"""Yoshino's deep perceptron network (model deep_network): identities, glass transitions, profiles.
+
+References: docs/deep_network.md (the free entropy, the liquid instability, what is
+and is not reproduced of the published numbers); the spherical perceptron values of
+tests/physics/test_perceptron.py and test_perceptron_rsb.py for the L = 1 identity.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import log_ndtr
+
+from replica.compile import compile_free_energy
+from replica.models import deep_network, perceptron
+from replica.solve import SolverOptions, solve_point
+from replica.solve.transitions import TransitionRequest, locate
+
+OPTS = SolverOptions()
+
+
+def mills(kappa: float) -> float:
+    """R(kappa) = G(kappa)/H(kappa), the inverse Mills ratio."""
+    return math.exp(-(kappa**2) / 2 - 0.5 * math.log(2 * math.pi) - log_ndtr(-kappa))
+
+
+def network(L: int, ansatz: str = "rs", **options):
+    return compile_free_energy(deep_network({"ansatz": ansatz, **options}, {"L": L}))
+
+
+def solve(problem, alpha: float, L: int, kappa: float = 0.0, theta0=None):
+    sol = solve_point(problem, {"alpha": alpha, "kappa": kappa, "L": L}, OPTS, theta0=theta0, warm=theta0 is not None)
+    assert sol.converged, sol.status
+    return sol
+
+
+def glass(problem, L: int, layer: int, bracket, kappa: float = 0.0, scan: int = 5, tol: float = 1e-9) -> float:
+    request = TransitionRequest("glass", "alpha", bracket, tol, scan, layer=layer)
+    result = locate(problem, request, {"alpha": bracket[0], "kappa": kappa, "L": L}, OPTS)
+    assert result.found, result.message
+    return result.value
+
+
+# --- L = 1 is the spherical perceptron -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "alpha, q, entropy",
+    [(0.5, 0.307393, -0.377670), (1.0, 0.585312, -0.855821), (1.5, 0.821721, -1.589208)],
+)
+def test_one_layer_is_the_spherical_perceptron_rs(alpha, q, entropy):
+    """alpha phi of L = 1 is the perceptron's entropy per weight, Q(1) its q (spec values, and the perceptron model)."""
+    deep = solve(network(1), alpha, 1)
+    ref = solve_point(
+        compile_free_energy(perceptron({"weights": "spherical", "ansatz": "rs"})), {"alpha": alpha, "kappa": 0.0}, OPTS
+    )
+    assert deep.order_parameters["Q_1"] == pytest.approx(q, abs=1e-6)
+    assert alpha * deep.observables["free_entropy"] == pytest.approx(entropy, abs=1e-6)
+    assert deep.order_parameters["Q_1"] == pytest.approx(ref.order_parameters["q"], abs=1e-8)
+    assert alpha * deep.observables["free_entropy"] == pytest.approx(ref.observables["entropy"], abs=1e-8)
+
+
+def test_one_layer_is_the_spherical_perceptron_1rsb():
+    """kappa = -1, alpha = 10: q0 = 0.627645, q1 = 0.918404, m = 0.219188, entropy -2.357234 (both models)."""
+    deep = solve(network(1, "1rsb"), 10.0, 1, kappa=-1.0, theta0=np.array([0.6, 0.3, 0.2]))
+    ops = deep.order_parameters
+    ref_problem = compile_free_energy(perceptron({"weights": "spherical", "ansatz": "1rsb"}))
+    ref = solve_point(ref_problem, {"alpha": 10.0, "kappa": -1.0}, OPTS, theta0=np.array([0.6, 0.9, 0.2]))
+    assert ops["Q_1_0"] == pytest.approx(0.627645, abs=1e-6)
+    assert ops["Q_1_0"] + ops["dQ_1_1"] == pytest.approx(0.918404, abs=1e-6)
+    assert ops["m"] == pytest.approx(0.219188, abs=1e-6)
+    assert 10 * deep.observables["free_entropy"] == pytest.approx(-2.357234, abs=1e-6)
+    assert ops["Q_1_0"] == pytest.approx(ref.order_parameters["q0"], abs=1e-6)
+    assert ops["m"] == pytest.approx(ref.order_parameters["m"], abs=1e-6)
+    assert 10 * deep.observables["free_entropy"] == pytest.approx(ref.observables["entropy"], abs=1e-7)
+
+
+# --- the liquid and its instability ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.5, -0.5])
+def test_liquid_below_the_first_transition(kappa):
+    """Every hidden layer liquid: phi = (L - 1) ln 2 + L ln H(kappa); glass_l = alpha R^4 q_EA(l+-1)^2 - 1."""
+    L, alpha = 5, 0.9 / mills(kappa) ** 4
+    sol = solve(network(L), alpha, L, kappa)
+    obs = sol.observables
+    assert obs["free_entropy"] == pytest.approx((L - 1) * math.log(2) + L * log_ndtr(-kappa), abs=1e-12)
+    assert all(obs[f"q_{l}"] == 0 for l in range(1, L)) and all(obs[f"Q_{l}"] == 0 for l in range(1, L + 1))
+    assert obs["glass_1"] == pytest.approx(alpha * mills(kappa) ** 4 - 1, abs=1e-12)
+    assert obs["glass_2"] == pytest.approx(-1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.5])
+def test_first_glass_transition_is_one_over_R4(kappa):
+    """alpha_g(1) = 1/R(kappa)^4 for L >= 3 (kappa = 0: pi^2/4 = 2.4674011), 1/(2 R^4) for L = 2."""
+    target = 1 / mills(kappa) ** 4
+    assert glass(network(4), 4, 1, (0.8 * target, 1.2 * target), kappa) == pytest.approx(target, abs=1e-8)
+    assert glass(network(2), 2, 1, (0.4 * target, 0.6 * target), kappa) == pytest.approx(target / 2, abs=1e-8)
+    if kappa == 0.0:
+        assert target == pytest.approx(math.pi**2 / 4, abs=1e-14)
+
+
+def test_first_glass_transition_published_value_is_not_reproduced():
+    """Published (Yoshino 2020, SciPost Phys. Core 2, 005; seed talk 002): alpha_g(1) ~ 2.03, alpha_g(2) ~ 15.38.
+
+    The structure of the spec (spherical weights, Ising hidden spins, p = q(l-1) Q(l) q(l),
+    margin kappa) gives alpha_g(1) = 1/R(kappa)^4 exactly, pi^2/4 = 2.4674 at kappa = 0; 2.03
+    would need kappa = 0.0620, which puts alpha_g(2) near 12, not 15.38 (docs/deep_network.md).
+    This test asserts what the model computes and records the published number beside it.
+    """
+    published = 2.03
+    computed = glass(network(4), 4, 1, (2.0, 3.0))
+    assert computed == pytest.approx(math.pi**2 / 4, abs=1e-8)
+    assert abs(computed - published) > 0.4  # the documented discrepancy, 21.5 %
+    kappa_star = 0.062004  # the margin at which 1/R^4 = 2.03
+    assert 1 / mills(kappa_star) ** 4 == pytest.approx(published, abs=1e-4)
+
+
+def test_second_glass_transition_rs():
+    """RS layers, kappa = 0: alpha R^4 q_EA(1)^2 = 1 at alpha_g(2) = 21.0117 (computed reference, docs)."""
+    value = glass(network(6), 6, 2, (15.0, 25.0), scan=6)
+    assert value == pytest.approx(21.0117, abs=2e-4)
+
+
+# --- profiles ----------------------------------------------------------------------------------------
+
+
+def test_profile_symmetric_with_liquid_centre_rs():
+    """L = 6, alpha = 30 (RS): layers 1, 2 and 4, 5 glassy, layer 3 liquid; q(l) = q(L - l), Q(l) = Q(L + 1 - l)."""
+    L = 6
+    sol = solve(network(L), 30.0, L)
+    obs = sol.observables
+    for l in range(1, L):
+        assert obs[f"q_{l}"] == pytest.approx(obs[f"q_{L - l}"], abs=1e-9)
+    for l in range(1, L + 1):
+        assert obs[f"Q_{l}"] == pytest.approx(obs[f"Q_{L + 1 - l}"], abs=1e-9)
+    assert obs["q_3"] == 0 and obs["Q_3"] == 0 and obs["Q_4"] == 0
+    assert obs["q_1"] > obs["q_2"] > 0
+    assert obs["glass_3"] < 0 < obs["glass_2"]
+    assert "glassy: layer 1, layer 2, layer 4, layer 5; liquid: layer 3" in sol.status
+
+
+def test_envelope_theorem_along_alpha():
+    """d phi / d alpha (total, along the solution) = partial d phi / d alpha at fixed order parameters."""
+    L, h = 6, 1e-4
+    problem = network(L)
+    mid = solve(problem, 25.0, L)
+    lo = solve(problem, 25.0 - h, L, theta0=mid.theta)
+    hi = solve(problem, 25.0 + h, L, theta0=mid.theta)
+    total = (hi.observables["free_entropy"] - lo.observables["free_entropy"]) / (2 * h)
+    assert total == pytest.approx(mid.observables["dphi_dalpha"], abs=1e-7)
+
+
+def test_cold_start_far_above_thresholds_equals_continuation():
+    """L = 10, alpha = 300 (RS): opened layer by layer from the liquid = followed from alpha = 100; layer 5 liquid."""
+    L = 10
+    problem = network(L)
+    cold = solve(problem, 300.0, L)
+    warm = solve(problem, 300.0, L, theta0=solve(problem, 100.0, L).theta)
+    for l in range(1, L):
+        assert cold.observables[f"q_{l}"] == pytest.approx(warm.observables[f"q_{l}"], abs=1e-8)
+    q = [cold.observables[f"q_{l}"] for l in range(1, L)]
+    assert q[0] > q[1] > q[2] > q[3] > 0 and q[4] == 0  # glassy boundaries, liquid centre
+    assert cold.observables["glass_5"] < 0 < cold.observables["glass_4"]
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"params": {"alpha": 1.0}}, "params.L"),
+        ({"params": {"alpha": 1.0, "L": 2.5}}, "params.L"),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"weights": "binary"}}, "options.weights"),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"scenario": "teacher_student", "ansatz": "krsb"}},
+            "options.ansatz",
+        ),
+        ({"params": {"alpha": 1.0, "L": 3}, "sweep": {"L": {"values": [2, 3]}}}, "sweep.L"),
+        (
+            {
+                "params": {"alpha": 1.0, "L": 3},
+                "transitions": [{"kind": "glass", "parameter": "alpha", "layer": 3, "bracket": [1, 2]}],
+            },
+            "transitions[0].layer",
+        ),
+        (
+            {"params": {"alpha": 1.0, "L": 1}, "transitions": [{"kind": "glass", "parameter": "alpha"}]},
+            "transitions[0].kind",
+        ),
+    ],
+)
+def test_config_errors_name_the_field(data, field):
+    from replica.config import validate
+    from replica.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        validate({"model": "deep_network", **data})
+    assert exc.value.field == field, str(exc.value)
+
+
+# --- teacher-student ---------------------------------------------------------------------------------
+
+
+def teacher_network(L: int):
+    return compile_free_energy(deep_network({"ansatz": "rs", "scenario": "teacher_student"}, {"L": L}))
+
+
+def test_teacher_student_one_layer_is_the_perceptron_teacher_student():
+    """L = 1, kappa = 0: the spherical perceptron learning a spherical teacher (Gibbs = Bayes), same numbers."""
+    from replica.models import teacher_student
+
+    deep = solve(teacher_network(1), 1.0, 1)
+    options = {"teacher": "spherical", "student": "spherical", "learning": "gibbs", "channel": "sign"}
+    ref = solve_point(compile_free_energy(teacher_student(options)), {"alpha": 1.0, "kappa": 0.0}, OPTS)
+    assert ref.converged, ref.status
+    assert deep.order_parameters["R_1"] == pytest.approx(ref.order_parameters["R"], abs=1e-8)
+    assert deep.order_parameters["Q_1"] == pytest.approx(ref.order_parameters["q"], abs=1e-8)
+    assert deep.observables["free_entropy"] == pytest.approx(ref.observables["free_entropy"], abs=1e-8)
+    assert deep.observables["generalization_error"] == pytest.approx(ref.observables["generalization_error"], abs=1e-8)
+
+
+def test_teacher_student_bayes_on_the_nishimori_line():
+    """kappa = 0: the teacher is a sample of the students' measure, so r(l) = q(l), R(l) = Q(l) (not imposed)."""
+    L = 4
+    problem = teacher_network(L)
+    sol = solve(problem, 6.0, L)
+    obs = sol.observables
+    for l in range(1, L):
+        assert obs[f"r_{l}"] == pytest.approx(obs[f"q_{l}"], abs=1e-8)
+        assert obs[f"r_{l}"] == pytest.approx(obs[f"r_{L - l}"], abs=1e-8)
+    for l in range(1, L + 1):
+        assert obs[f"R_{l}"] == pytest.approx(obs[f"Q_{l}"], abs=1e-8)
+    assert obs["r_1"] > 0 and obs["r_2"] == 0 and obs["glass_2"] < 0  # the centre is liquid at this load
+    # the weights into and out of the liquid layer do not align with the teacher's (R = 0): a fresh input's
+    # signal does not cross it, and the network guesses
+    assert obs["R_2"] == obs["R_3"] == 0 and obs["generalization_error"] == pytest.approx(0.5, abs=1e-15)
+    # the first (crystalline) transition is the random scenario's: alpha_g(1) = 1/R(kappa)^4
+    assert glass(problem, L, 1, (2.0, 3.0)) == pytest.approx(math.pi**2 / 4, abs=1e-8)
+
+
+def test_teacher_student_generalizes_when_every_layer_is_ordered():
+    """L = 3, alpha = 6: both hidden layers aligned with the teacher; eps_g from r_t(l) = (2/pi) asin(R_l r_t(l-1))."""
+    sol = solve(teacher_network(3), 6.0, 3)
+    obs = sol.observables
+    r_t = 1.0
+    for l in (1, 2, 3):
+        r_t = 2 / math.pi * math.asin(obs[f"R_{l}"] * r_t)
+    assert obs["generalization_error"] == pytest.approx((1 - r_t) / 2, abs=1e-14)
+    assert 0 < obs["generalization_error"] < 0.5
+    assert obs["r_1"] == pytest.approx(obs["q_1"], abs=1e-8) and obs["r_1"] > 0.3
