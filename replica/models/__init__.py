@@ -14,6 +14,8 @@ from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
 from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
 from .franz_parisi import franz_parisi
+from .local_entropy import OPTIONS as LOCAL_ENTROPY_OPTIONS
+from .local_entropy import local_entropy
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
 from .perceptron import INTEGER_OPTIONS as PERCEPTRON_INTEGER_OPTIONS
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
@@ -73,6 +75,12 @@ MODELS: dict[str, ModelInfo] = {
         FRANZ_PARISI_OPTIONS,
         lambda options, params: franz_parisi(options),
     ),
+    "local_entropy": ModelInfo(
+        "local_entropy",
+        "local entropy of the perceptron: dense regions of solutions (large-deviation measure, y finite or inf)",
+        LOCAL_ENTROPY_OPTIONS,
+        local_entropy,
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -82,4 +90,4 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "franz_parisi", "perceptron", "teacher_student"]
+__all__ = ["MODELS", "ModelInfo", "custom", "franz_parisi", "local_entropy", "perceptron", "teacher_student"]

@@ -26,7 +26,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from .gauss import AVERAGES, derivative
+from .gauss import AVERAGES, OPAQUE, derivative
 from .limits import bound_coefficient
 from .parisi import ParisiAverage
 
@@ -390,7 +390,7 @@ class FreeEnergy:
 
 def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | None:
     """var = F if eq = 0 is linear in the occurrences of var outside averages."""
-    avgs = sorted(eq.atoms(*AVERAGES), key=sp.default_sort_key)
+    avgs = sorted(eq.atoms(*OPAQUE), key=sp.default_sort_key)
     dummies = [sp.Dummy() for _ in avgs]
     opaque = eq.xreplace(dict(zip(avgs, dummies, strict=False)))
     if var not in opaque.free_symbols:
