@@ -33,7 +33,10 @@ The entropic maximum is even in its field and grows with its modulus, so for p_h
 best W~ is sign(z) and the term is 2 int_0^inf Dz g(sqrt(q0_hat) z + p_hat): an average over
 the half line (``TruncatedAvg`` at 0: no kink in z). The frozen branch exists for p_hat >= 0
 only; p_hat reaching 0 as alpha grows is the loss of dense regions (transition kind
-``dense_region_loss``, alpha_U). For the maximiser u: |u| <= dq_hat; v: 0 <= v <= dq R(X(0))/sqrt(1 - q0).
+``dense_region_loss``, alpha_U). For a field a >= 0 the maximiser u lies in [0, dq_hat] (the maximum
+over u of a concave-then-linear difference), and v in [0, dq R(X(0))/sqrt(1 - q0)]. The maximum
+over u in [0, dq_hat] continues the frozen branch analytically to p_hat < 0 (the u > 0 local
+maximum), so that p_hat crosses zero as a regular root: the end of the physical branch.
 
 y = inf (spherical, log-volumes relative to the sphere): the reference sits at the centre of
 mass of its cap, q0 = p^2, and
@@ -161,7 +164,9 @@ def order_parameters(dq_name: str = "dq") -> list[OrderParameter]:
 
 def binary_frozen() -> FreeEnergy:
     x, z, u = sp.symbols("x z u", real=True)
-    g = Maximum(log2cosh(sp.sqrt(Q0_HAT) * x + P_HAT + u) - u**2 / (2 * DQ_HAT), u, -DQ_HAT, DQ_HAT)
+    # for a field a = sqrt(q0_hat) x + p_hat >= 0 the global maximiser lies in [0, dq_hat]; the same
+    # interval continues the branch analytically to p_hat < 0 (where dense_region_loss finds p_hat = 0)
+    g = Maximum(log2cosh(sp.sqrt(Q0_HAT) * x + P_HAT + u) - u**2 / (2 * DQ_HAT), u, 0, DQ_HAT)
     g_s = TruncatedAvg(g, x, 0)  # E_z max_W~ = 2 int_0^inf Dz (the best W~ is sign z)
     g_e = GaussAvg(energetic_maximum(z, Q0, DQ), z)
     phi = -P_HAT * P - Q0_HAT * (1 - Q0) / 2 - (Q0_HAT * DQ + Q0 * DQ_HAT) / 2 + g_s + ALPHA * g_e

@@ -19,6 +19,14 @@ an indicator changes sign, the other controls held fixed:
   d (below d_min no solution lies at that distance from a typical one). The
   scan is a continuation chain from the top of the bracket downwards,
   starting where the potential is large and easy.
+- ``external_entropy_zero``: the external entropy S_E of the local-entropy measure crosses zero
+  (at y_s: beyond it the replica-symmetric count of references is negative).
+- ``dense_region_loss``: the conjugate p_hat of the distance of the frozen (y = inf) local
+  entropy reaches 0 (from above): the local entropy S_I(d) stops being monotonic, dense regions
+  are lost. At fixed d it is the sign change of p_hat along the parameter (alpha_0(d)); with
+  ``over: {d: [lo, hi]}`` the transition is the smallest alpha_0(d) over that range (alpha_U,
+  where p_hat first reaches 0), minimised by bounded Brent in d, each alpha_0(d) a located
+  sign change.
 - ``first_order``: the free entropies phi of two branches cross. The
   branches are those of continuation forwards (from the low end of the
   bracket) and backwards (from the high end; the model's ``backward_branch``
@@ -85,6 +93,12 @@ KINDS: dict[str, TransitionKind] = {
             observable="Phi",
             downwards=True,
         ),
+        TransitionKind("external_entropy_zero", "the external entropy S_E crosses zero (y_s)", observable="S_E"),
+        TransitionKind(
+            "dense_region_loss",
+            "p_hat of the frozen local entropy reaches 0: dense regions are lost (alpha_U)",
+            observable="p_hat",
+        ),
         TransitionKind("first_order", "the free entropies of two branches cross", routine="first_order"),
         TransitionKind("spinodal", "a branch ends at a fold (d control / d theta = 0)", routine="spinodal"),
         TransitionKind(
@@ -131,6 +145,10 @@ class TransitionRequest:
 
     branch: str = "forward"  # spinodal: the end of the forward or of the backward branch
     spacing: str = "linear"  # of the scan points: linear | log (a transition at small values, e.g. d_min)
+    # (control, lo, hi): the transition is the smallest value of the parameter over this range of another
+    # control (dense_region_loss: alpha_U = min_d alpha_0(d)); tolerance ``over_tol`` in that control
+    over: tuple[str, float, float] | None = None
+    over_tol: float = 1e-4
 
 
 @dataclass
@@ -249,6 +267,8 @@ def locate(
     if reason is not None:
         raise ModelError(f"transitions: {request.kind}", reason)
     kind = KINDS[request.kind]
+    if request.over is not None:
+        return _minimum_over(problem, request, params, opts, theta0, quad_order)
     others = {k: v for k, v in params.items() if k != request.parameter}
     lo, hi = request.bracket
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
@@ -305,6 +325,47 @@ def locate(
     result.message = (
         f"no sign change of {kind.observable} on {extent}: {converged} points converged, "
         f"{failed} failed, {skipped} beyond capacity"
+    )
+    return result
+
+
+def _minimum_over(problem, request, params, opts, theta0, quad_order) -> Transition:
+    """min over c in [lo, hi] of the transition x_0(c) located at fixed c (bounded Brent in c).
+
+    Every evaluation locates the transition on the requested bracket at that c (a scan and a
+    brentq refinement). A c where it is not found ends the search, reported as not found.
+    """
+    from dataclasses import replace
+
+    from scipy.optimize import minimize_scalar
+
+    name, lo, hi = request.over
+    inner = replace(request, over=None)
+    located: dict[float, Transition] = {}
+
+    def x0(c: float) -> float:
+        t = locate(problem, inner, {**params, name: c}, opts, theta0, quad_order)
+        located[c] = t
+        if not t.found:
+            raise _RefineFailedError(f"at {name}={c:.8g}: {t.message}")
+        return t.value
+
+    others = {k: v for k, v in params.items() if k not in (request.parameter, name)}
+    result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, request.bracket)
+    result.options = request.label
+    try:
+        best = minimize_scalar(x0, bounds=(lo, hi), method="bounded", options={"xatol": request.over_tol})
+    except _RefineFailedError as exc:
+        result.message = f"minimum over {name} in [{lo:g}, {hi:g}] not found: {exc}"
+        result.evaluations = sum(t.evaluations for t in located.values())
+        return result
+    c_best = min(located, key=lambda c: located[c].value)
+    result.evaluations = sum(t.evaluations for t in located.values())
+    result.value, result.found = located[c_best].value, True
+    result.params[name] = float(c_best)
+    result.message = (
+        f"{KINDS[request.kind].description}: smallest {request.parameter} over {name} in [{lo:g}, {hi:g}] "
+        f"at {name}={c_best:.6g} (bounded Brent, {best.nfev} located transitions, {name} to {request.over_tol:g})"
     )
     return result
 

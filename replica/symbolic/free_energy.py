@@ -74,6 +74,11 @@ class ControlParameter:
     lower_open: bool = False  # e.g. a noise level that must be positive
 
     @property
+    def infinite(self) -> bool:
+        """A control whose one value is +inf: a limit the model takes in its declaration (``y: inf``)."""
+        return math.isinf(self.lower) and self.lower > 0
+
+    @property
     def symbol(self) -> sp.Symbol:
         return sp.Symbol(self.name, real=True)
 
