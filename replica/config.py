@@ -268,8 +268,13 @@ def _validate_compare(raw) -> None:
     for i, item in enumerate(raw):
         item = _mapping(item, f"plot.compare[{i}]")
         for key in item:
-            if key not in ("results", "label"):
-                raise ConfigError(f"plot.compare[{i}].{key}", "unknown key (known: results, label)")
+            if key not in ("results", "label", "columns"):
+                raise ConfigError(f"plot.compare[{i}].{key}", "unknown key (known: results, label, columns)")
+        columns = item.get("columns", {})
+        if not isinstance(columns, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+        ):
+            raise ConfigError(f"plot.compare[{i}].columns", "expected a mapping {own column: compared column}")
         path = item.get("results")
         if not isinstance(path, str) or not path.endswith(".csv"):
             raise ConfigError(

@@ -42,6 +42,11 @@ FEWER = {
     # walked downwards only: five points from d = 0.004 upwards start cold where the quadrature fails
     "franz_parisi_teacher": ["sweep.alpha.values=[1.0]", "sweep.direction=forward"],
     "spherical_parisi": ["sweep.alpha.values=[9.5]", "options.steps=4"],
+    # local entropy: one load; finite y: the first steps of the continuation in y (ratios <= 1.4)
+    "local_entropy_binary": ["sweep.alpha.values=[0.5]"],
+    "local_entropy_dense_loss": ["sweep.alpha.values=[0.75]"],
+    "local_entropy_alpha_u": ["transitions.0.scan=3", "transitions.1.over_tol=1e-3"],
+    "local_entropy_finite_y": ["sweep.d.values=[0.05]", "sweep.y.stop=4.0"],
     "spherical_phase_diagram": ["sweep.kappa={values: [-1.0, -0.5]}"],
 }
 

@@ -89,6 +89,7 @@ LABELS = {
     "dq_hat": r"$\delta\hat q = y(\hat q_1 - \hat q_0)$",
     "p_hat": r"conjugate $\hat p$",
     "H2": r"$H_2(d)$ (all configurations at distance d)",
+    "s_eq": r"equilibrium entropy $s_{eq}$",
 }
 
 ALPHA, KAPPA, D, Y = sp.symbols("alpha kappa d y", real=True)
@@ -144,6 +145,10 @@ def equilibrium_reference() -> FreeEnergy:
     )
 
 
+# the equilibrium entropy at the reference saddle (q_eq, q_eq_hat): the plateau value of S_I(inf)
+S_EQ = equilibrium_reference().phi
+
+
 def energetic_maximum(z: sp.Symbol, q0: sp.Expr, dq: sp.Expr) -> sp.Expr:
     """max_v [ln H((kappa - sqrt(q0) z - v)/sqrt(1 - q0)) - v^2/(2 dq)] (concave in v: one maximiser)."""
     v = sp.Symbol("v", real=True)
@@ -175,7 +180,7 @@ def binary_frozen() -> FreeEnergy:
         phi=phi,
         order_parameters=order_parameters(),
         controls=controls(frozen=True),
-        observables={"S_I": phi, "p_hat": P_HAT, "q0_hat": Q0_HAT, "p": P, "H2": H2},
+        observables={"S_I": phi, "p_hat": P_HAT, "q0_hat": Q0_HAT, "p": P, "H2": H2, "s_eq": S_EQ},
         labels=LABELS,
         description="binary perceptron, local entropy S_I(d) at y = inf (frozen RS, unconstrained reference)",
         reference=equilibrium_reference(),
@@ -227,6 +232,7 @@ def binary_finite() -> FreeEnergy:
             "q1_hat": q1_hat,
             "p": P,
             "H2": H2,
+            "s_eq": S_EQ,
         },
         labels=LABELS,
         description="binary perceptron, local-entropy free entropy Phi(d, y) (RS, unconstrained reference)",

@@ -306,6 +306,8 @@ def transition_lines(cfg: RunConfig, progress: ProgressFn | None = None) -> Tabl
             t = locate(problem, request, params, cfg.solver)
             results.append(t)
             row = {a.name: params[a.name] for a in grid_axes}
+            if request.over and request.over[0] in {a.name for a in axes}:  # where the minimum over it is
+                row[request.over[0]] = t.params.get(request.over[0])
             row.update({k: v for k, v in t.to_dict().items() if k in TRANSITION_COLUMNS})
             rows.append(row)
             if progress:

@@ -220,8 +220,8 @@ def test_dense_limit(frozen):
 def test_envelope_theorem(frozen):
     """dS_I(inf)/dd = 2 p_hat along a continuation in d (total derivative, by central differences)."""
     h = 3e-5
-    sols = chain(frozen, "d", [0.2, 0.15, 0.1, 0.075, 0.05], alpha=0.4, y=INF)
-    for d in (0.2, 0.1, 0.05):
+    sols = chain(frozen, "d", [0.2, 0.15, 0.1], alpha=0.4, y=INF)
+    for d in (0.2, 0.1):
         mid = sols[d]
         lo, hi = (point(frozen, theta0=mid.theta, alpha=0.4, d=d + s * h, y=INF) for s in (-1, 1))
         slope = (hi.observables["S_I"] - lo.observables["S_I"]) / (2 * h)
