@@ -14,7 +14,7 @@
   the compared table's own (e.g. S_I: S_FP), and a compared table with swept
   axes of its own is drawn one line per value, coloured like the config's
   series with the same values. An item of ``plot.y`` that is a list draws
-  several columns on one panel (solid, dashed, dotted).
+  several columns on one panel (solid, dashed, dash-dotted).
 - a transitions table: each transition line (e.g. alpha_c(kappa), the AT
   line) against the swept parameter, a phase diagram. Where a transition was
   bracketed but could not be refined, a red x marks the failure.
@@ -118,7 +118,7 @@ def _series_label(keys: list[str], values: tuple) -> str:
     return ", ".join(f"{_sym(k)} = {v:g}" for k, v in zip(keys, values, strict=False)) if keys else ""
 
 
-PANEL_STYLES = ("-", "--", ":", "-.")
+PANEL_STYLES = ("-", "--", "-.", (0, (1, 1)))  # compared tables are dotted (COMPARE_STYLES)
 
 
 def _sweep_figure(columns, rows, sidecar, spec):
@@ -171,6 +171,8 @@ def _sweep_figure(columns, rows, sidecar, spec):
                 p.plot([], [], PANEL_STYLES[j % len(PANEL_STYLES)], color="0.3", lw=1.0, label=_label(y, labels))
         for c, (label, (their_columns, their_rows, their_axes), mapping) in enumerate(compared):
             for y in cols:
+                if mapping and y not in mapping:  # a column map names the only columns drawn
+                    continue
                 theirs = mapping.get(y, y)
                 if theirs not in their_columns or x not in their_columns:
                     continue
@@ -223,9 +225,7 @@ def _sweep_figure(columns, rows, sidecar, spec):
     panels[-1].set_xlabel(_label(x, labels))
     handles = _legend_handles(panels[0], marked)
     if handles:
-        panels[0].legend(
-            handles=handles, fontsize=7, loc="lower left" if spec.get("legend") is None else spec["legend"]
-        )
+        panels[0].legend(handles=handles, fontsize=7, loc="best" if len(panels_cols[0]) > 1 else "lower left")
     panels[0].set_title(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
