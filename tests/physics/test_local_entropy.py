@@ -197,6 +197,7 @@ def test_frozen_table_alpha(frozen):
     assert s.observables["p_hat"] == pytest.approx(0.259, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_dense_limit(frozen):
     """Row 16 and §2.4: at alpha = 0.4 the frozen local entropy approaches H2(d) from below as d -> 0,
     with q0 -> p^2, q0_hat -> 0 and dq -> infinity (0.097485 at d = 0.02, H2 = 0.098039).
