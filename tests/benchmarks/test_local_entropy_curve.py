@@ -31,7 +31,7 @@ D_START, D_STOP = 0.28, 0.02
 REFERENCE = {0.2: (0.372655, 2e-5), 0.1: (0.276581, 2e-5), 0.02: (0.097485, 5e-5)}  # spec §2.4, §3 rows 14, 16
 
 D_VALUES = sorted(
-    {round(float(x), 10) for x in np.linspace(D_START, D_STOP, POINTS - 3)} | set(REFERENCE), reverse=True
+    {round(float(x), 10) for x in np.linspace(D_START, D_STOP, POINTS - 2)} | set(REFERENCE), reverse=True
 )
 assert len(D_VALUES) == POINTS
 CONFIG = f"""\
