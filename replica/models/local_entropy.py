@@ -124,9 +124,7 @@ def local_entropy(options: dict, params: dict | None = None) -> FreeEnergy:
     """Phi(d, y), S_I, S_E of the perceptron; options weights (binary | spherical); y = inf: the frozen form."""
     weights = options.get("weights", "binary")
     frozen = is_infinite((params or {}).get("y"))
-    if weights == "spherical":
-        if not frozen:
-            raise ValueError("spherical weights: only the frozen limit y = inf is declared (give y: inf)")
+    if weights == "spherical":  # only the frozen limit is declared: its y takes the one value inf
         return spherical_frozen()
     return binary_frozen() if frozen else binary_finite()
 

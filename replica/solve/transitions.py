@@ -76,6 +76,7 @@ class TransitionKind:
     bound_limit: bool = False  # indicator = bound coefficient of the same name
     downwards: bool = False  # scan the bracket from its high end down
     routine: str = "sign_change"  # sign_change | first_order | spinodal
+    model: str | None = None  # the kind belongs to this model (its indicator's name may recur elsewhere)
 
 
 KINDS: dict[str, TransitionKind] = {
@@ -92,12 +93,14 @@ KINDS: dict[str, TransitionKind] = {
             "the minimum of the jamming potential Phi crosses zero (SAT/UNSAT)",
             observable="Phi",
             downwards=True,
+            model="perceptron",  # the jamming potential (local_entropy's Phi is another quantity)
         ),
         TransitionKind("external_entropy_zero", "the external entropy S_E crosses zero (y_s)", observable="S_E"),
         TransitionKind(
             "dense_region_loss",
             "p_hat of the frozen local entropy reaches 0: dense regions are lost (alpha_U)",
             observable="p_hat",
+            model="local_entropy",
         ),
         TransitionKind("first_order", "the free entropies of two branches cross", routine="first_order"),
         TransitionKind("spinodal", "a branch ends at a fold (d control / d theta = 0)", routine="spinodal"),
@@ -114,6 +117,8 @@ def kind_available(fe: FreeEnergy, kind: str) -> str | None:
     spec = KINDS.get(kind)
     if spec is None:
         return f"unknown transition kind '{kind}' (known: {', '.join(KINDS)})"
+    if spec.model is not None and fe.name != spec.model:
+        return f"kind '{kind}' belongs to model '{spec.model}', not '{fe.name}'"
     if spec.bound_limit and kind not in fe.bound_limits:
         return f"model '{fe.name}' has no '{kind}' limit (its order parameters do not reach a bound)"
     if spec.routine != "sign_change" and not fe.order_parameters:

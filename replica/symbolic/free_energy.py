@@ -87,6 +87,8 @@ class ControlParameter:
         return bool(above and value <= self.upper)
 
     def domain_text(self) -> str:
+        if self.infinite:
+            return "{inf}"
         lo = "(" if math.isinf(self.lower) or self.lower_open else "["
         hi = ")" if math.isinf(self.upper) else "]"
         return f"{lo}{_fmt(self.lower)}, {_fmt(self.upper)}{hi}"

@@ -494,7 +494,13 @@ def test_models_lists_perceptron_and_custom():
     assert "\ncustom:" in result.stdout
     assert "options.weights: spherical | binary" in result.stdout
     out = json.loads(invoke("models", "--json").stdout)
-    assert [m["model"] for m in out["models"]] == ["perceptron", "teacher_student", "franz_parisi", "custom"]
+    assert [m["model"] for m in out["models"]] == [
+        "perceptron",
+        "teacher_student",
+        "franz_parisi",
+        "local_entropy",
+        "custom",
+    ]
 
 
 def test_plot_writes_a_pdf(binary_sweep, tmp_path):

@@ -33,7 +33,7 @@ def test_solve_frozen_json(config):
     [
         ("params.y=foo", "params.y"),
         ("params.y=-1", "params.y"),
-        ("options.weights=spherical", "options"),  # finite y is declared for binary weights only
+        ("options.weights=spherical", "params.y"),  # finite y is declared for binary weights only
         ("params.d=0.7", "params.d"),
     ],
 )
