@@ -39,7 +39,11 @@ def _suggest(word: str, choices) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _number(value, field: str, *, integer: bool = False) -> float:
+def _number(value, field: str, *, integer: bool = False, infinite: bool = False) -> float:
+    if infinite:  # the control takes the one value +inf (y: inf, the frozen limit)
+        if str(value).strip().lower().lstrip("+.") in ("inf", "infinity"):
+            return math.inf
+        raise ConfigError(field, f"expected inf, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, str):
             try:
@@ -281,8 +285,13 @@ def _validate_compare(raw) -> None:
     for i, item in enumerate(raw):
         item = _mapping(item, f"plot.compare[{i}]")
         for key in item:
-            if key not in ("results", "label"):
-                raise ConfigError(f"plot.compare[{i}].{key}", "unknown key (known: results, label)")
+            if key not in ("results", "label", "columns"):
+                raise ConfigError(f"plot.compare[{i}].{key}", "unknown key (known: results, label, columns)")
+        columns = item.get("columns", {})
+        if not isinstance(columns, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+        ):
+            raise ConfigError(f"plot.compare[{i}].columns", "expected a mapping {own column: compared column}")
         path = item.get("results")
         if not isinstance(path, str) or not path.endswith(".csv"):
             raise ConfigError(
@@ -332,7 +341,8 @@ def _validate_params(fe: FreeEnergy, raw: dict) -> dict[str, float]:
                 f"params.{key}",
                 f"unknown parameter{_suggest(key, controls)} (parameters of {fe.name}: {', '.join(controls)})",
             )
-        params[key] = _check_control(controls[key], _number(value, f"params.{key}"), f"params.{key}")
+        number = _number(value, f"params.{key}", infinite=controls[key].infinite)
+        params[key] = _check_control(controls[key], number, f"params.{key}")
     for c in fe.controls:
         if c.name not in params and c.default is not None:
             params[c.name] = float(c.default)
@@ -474,6 +484,31 @@ def _sweep_resolved(sweep: SweepSpec) -> dict:
     return out
 
 
+def _validate_over(fe: FreeEnergy, item: dict, parameter: str, f: str) -> tuple[str, float, float] | None:
+    """transitions[i].over: {control: [lo, hi]}: the smallest transition value over that range of a control."""
+    if "over" not in item:
+        if "over_tol" in item:
+            raise ConfigError(f"{f}.over_tol", "applies only with over")
+        return None
+    raw = _mapping(item["over"], f"{f}.over")
+    if len(raw) != 1:
+        raise ConfigError(f"{f}.over", "expected one control and its range, e.g. {d: [0.015, 0.03]}")
+    ((name, b),) = raw.items()
+    if name not in fe.control_names or name == parameter:
+        raise ConfigError(
+            f"{f}.over", f"{name!r} is not another control parameter (one of {', '.join(fe.control_names)})"
+        )
+    if not isinstance(b, list) or len(b) != 2:
+        raise ConfigError(f"{f}.over.{name}", "expected [lower, upper]")
+    lo, hi = (_number(x, f"{f}.over.{name}") for x in b)
+    if not lo < hi:
+        raise ConfigError(f"{f}.over.{name}", f"lower {lo:g} is not below upper {hi:g}")
+    control = next(c for c in fe.controls if c.name == name)
+    for x in (lo, hi):
+        _check_control(control, x, f"{f}.over.{name}")
+    return (name, lo, hi)
+
+
 def _transition_resolved(t: TransitionRequest) -> dict:
     out = {k: v for k, v in t.__dict__.items() if k != "free_energy"} | {"bracket": list(t.bracket)}
     if not t.options:
@@ -486,6 +521,11 @@ def _transition_resolved(t: TransitionRequest) -> dict:
         out.pop("spacing")
     if t.layer is None:
         out.pop("layer")  # only a glass transition has a layer (and older configs keep their hash)
+    if t.over is None:  # older configs keep their hash
+        out.pop("over")
+        out.pop("over_tol")
+    else:
+        out["over"] = {t.over[0]: [t.over[1], t.over[2]]}
     return out
 
 
@@ -537,7 +577,9 @@ def _validate_transitions(
     for i, item in enumerate(raw):
         f = f"transitions[{i}]"
         item = _mapping(item, f)
-        allowed = ("kind", "parameter", "bracket", "tol", "scan", "options", "branch", "spacing", "layer")
+        allowed = (
+            "kind", "parameter", "bracket", "tol", "scan", "options", "branch", "spacing", "layer", "over", "over_tol"
+        )
         for key in item:
             if key not in allowed:
                 raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
@@ -590,6 +632,10 @@ def _validate_transitions(
         if spacing == "log" and lo <= 0:
             raise ConfigError(f"{f}.spacing", "log spacing needs a positive bracket")
         layer = _transition_layer(own or fe, item, f)
+        over = _validate_over(fe, item, parameter, f)
+        over_tol = _number(item.get("over_tol", 1e-4), f"{f}.over_tol")
+        if over_tol <= 0:
+            raise ConfigError(f"{f}.over_tol", "must be positive")
         out.append(
             TransitionRequest(
                 item["kind"],
@@ -602,6 +648,8 @@ def _validate_transitions(
                 branch=branch,
                 spacing=spacing,
                 layer=layer,
+                over=over,
+                over_tol=over_tol,
             )
         )
     return out

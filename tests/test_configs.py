@@ -42,6 +42,11 @@ FEWER = {
     # walked downwards only: five points from d = 0.004 upwards start cold where the quadrature fails
     "franz_parisi_teacher": ["sweep.alpha.values=[1.0]", "sweep.direction=forward"],
     "spherical_parisi": ["sweep.alpha.values=[9.5]", "options.steps=4"],
+    # local entropy: one load; finite y: the first steps of the continuation in y (ratios <= 1.4)
+    "local_entropy_binary": ["sweep.alpha.values=[0.5]", "sweep.d.stop=0.1"],
+    "local_entropy_dense_loss": ["sweep.alpha.values=[0.75]", "sweep.d.stop=0.05"],
+    "local_entropy_alpha_u": ["transitions.0.scan=3", "transitions.1.over_tol=1e-3"],
+    "local_entropy_finite_y": ["sweep.d.values=[0.05]", "sweep.y.stop=4.0"],
     "spherical_phase_diagram": ["sweep.kappa={values: [-1.0, -0.5]}"],
     "deep_network_teacher": ["sweep.alpha.values=[3.0, 30.0]"],
 }
@@ -95,6 +100,7 @@ def compared_tables(data: dict, where: Path) -> list[str]:
     for i, item in enumerate((data.get("plot") or {}).get("compare") or []):
         source = next(p for p in CONFIGS if yaml.safe_load(p.read_text()).get("output") == item["results"])
         other_sets, _ = low_resolution(yaml.safe_load(source.read_text()), source.stem)
+        other_sets += ["--set", "transitions=[]"]  # only its curves are drawn
         table = where / f"{source.stem}.csv"
         result = invoke("sweep", source, *other_sets, "-o", table)
         assert result.exit_code == 0, result.output
@@ -177,7 +183,9 @@ def check_transition_table(data, sizes, side, rows):
     assert side["kind"] == "transitions"
     requests = data["transitions"]
     others = {a: n for a, n in sizes.items() if a not in {t["parameter"] for t in requests}}
-    assert len(rows) == len(requests) * math.prod(others.values())
+    # a transition minimised over a swept control (over) is one row per value of the remaining axes
+    expected = [math.prod(n for a, n in others.items() if a not in t.get("over", {})) for t in requests]
+    assert len(rows) == sum(expected)
     assert {r["kind"] for r in rows} == {t["kind"] for t in requests}
     for r in rows:
         if r["kind"] == "capacity":  # derived symbolically: found everywhere, equal to Gardner's formula

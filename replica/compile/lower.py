@@ -36,9 +36,11 @@ from sympy.printing.numpy import SciPyPrinter
 
 from ..symbolic import FreeEnergy, GaussAvg, GaussSmooth, average_variables
 from ..symbolic.gauss import AVERAGES
+from ..symbolic.maximum import Argmax, AtMaximum, argmax_form
 from ..symbolic.parisi import ParisiPass
 from ..symbolic.truncated import TruncatedAvg, unit_form_scaled, unit_form_truncated
 from . import parisi
+from .maximum import argmax as _argmax
 from .quadrature import Quadrature
 
 _SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
@@ -89,6 +91,7 @@ NAMESPACE = {
     "_avg": _avg,
     "_tail_quantile": _tail_quantile,
     "_logavgexp": _logavgexp,
+    "_argmax": _argmax,
     "_parisi_pass": parisi.parisi_pass,
     "_parisi_value": parisi.parisi_value,
     "_parisi_q_gradient": parisi.parisi_q_gradient,
@@ -111,6 +114,12 @@ class _Printer(SciPyPrinter):
     def _print_UnitAvg(self, expr):
         z = expr.variable.name
         return f"_avg({self._print(expr.integrand)}, _w{z}, {self._axes[z]})"
+
+    def _print_Argmax(self, expr):
+        f, v, lo, hi = expr.args
+        f_v = sp.diff(f, v)
+        parts = ", ".join(self._print(e) for e in (f, f_v, sp.diff(f_v, v)))
+        return f"_argmax(lambda {self._print(v)}: ({parts}), {self._print(lo)}, {self._print(hi)})"
 
     def _print_TailQuantile(self, expr):
         return f"_tail_quantile({self._print(expr.args[0])}, {self._print(expr.args[1])})"
@@ -159,6 +168,22 @@ class _Printer(SciPyPrinter):
 
     def _print_Heaviside(self, expr):
         return f"numpy.heaviside({self._print(expr.args[0])}, 0.5)"
+
+
+def _cse(exprs):
+    """sympy's cse, with every Argmax node a shared atom computed first.
+
+    The body of an Argmax is printed as a lambda of its bound variable: no common
+    sub-expression may be taken out of it (the variable exists only inside the lambda),
+    and equal Argmax nodes (v* of the value and of every derivative) are computed once.
+    """
+    nodes = sorted({n for e in exprs for n in sp.preorder_traversal(e) if isinstance(n, Argmax)}, key=sp.count_ops)
+    if not nodes:
+        return sp.cse(exprs, list=False)
+    atoms = {node: sp.Symbol(f"_argmax{k}", real=True) for k, node in enumerate(nodes)}
+    masked = [sp.sympify(e).xreplace(atoms) for e in exprs] if isinstance(exprs, list) else exprs.xreplace(atoms)
+    replacements, reduced = sp.cse(masked, list=False)
+    return [(atom, node) for node, atom in atoms.items()] + list(replacements), reduced
 
 
 @dataclass
@@ -235,6 +260,8 @@ class CompiledProblem:
                 lambda e: isinstance(e, GaussAvg) and e.variable.name in scales,
                 lambda e: unit_form_scaled(e.integrand, e.variable, *scales[e.variable.name]),
             )
+        if expr.has(AtMaximum):
+            expr = expr.replace(lambda e: isinstance(e, AtMaximum), argmax_form)
         return expr
 
     @cached_property
@@ -259,7 +286,7 @@ class CompiledProblem:
             renamed,
             modules=[NAMESPACE, "numpy", "scipy"],
             printer=_Printer(axes),
-            cse=True,
+            cse=_cse,
         )
         return Lowered(fn, len(exprs), n)
 

@@ -18,6 +18,8 @@ from .deep_network import OPTIONS as DEEP_NETWORK_OPTIONS
 from .deep_network import deep_network
 from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
 from .franz_parisi import franz_parisi
+from .local_entropy import OPTIONS as LOCAL_ENTROPY_OPTIONS
+from .local_entropy import local_entropy
 from .perceptron import APPLIES_WHEN as PERCEPTRON_APPLIES_WHEN
 from .perceptron import INTEGER_OPTIONS as PERCEPTRON_INTEGER_OPTIONS
 from .perceptron import OPTIONS as PERCEPTRON_OPTIONS
@@ -88,6 +90,12 @@ MODELS: dict[str, ModelInfo] = {
         integer_options=DEEP_NETWORK_INTEGER_OPTIONS,
         example_params={"L": 3},
     ),
+    "local_entropy": ModelInfo(
+        "local_entropy",
+        "local entropy of the perceptron: dense regions of solutions (large-deviation measure, y finite or inf)",
+        LOCAL_ENTROPY_OPTIONS,
+        local_entropy,
+    ),
     "custom": ModelInfo(
         "custom",
         "a free entropy written in the config (options.free_entropy, options.order_parameters, ...)",
@@ -97,4 +105,13 @@ MODELS: dict[str, ModelInfo] = {
     ),
 }
 
-__all__ = ["MODELS", "ModelInfo", "custom", "deep_network", "franz_parisi", "perceptron", "teacher_student"]
+__all__ = [
+    "MODELS",
+    "ModelInfo",
+    "custom",
+    "deep_network",
+    "franz_parisi",
+    "local_entropy",
+    "perceptron",
+    "teacher_student",
+]

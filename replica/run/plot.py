@@ -10,7 +10,11 @@
   branch dashed, in the same colour.
   ``plot.compare`` lists other results tables (e.g. the same sweep in
   another ansatz) whose columns of the same names are drawn in grey on the
-  same panels (black, on top), labelled.
+  same panels (black, on top), labelled; ``columns`` maps a panel's column to
+  the compared table's own (e.g. S_I: S_FP), and a compared table with swept
+  axes of its own is drawn one line per value, coloured like the config's
+  series with the same values. An item of ``plot.y`` that is a list draws
+  several columns on one panel (solid, dashed, dash-dotted).
 - a transitions table: each transition line (e.g. alpha_c(kappa), the AT
   line) against the swept parameter, a phase diagram. Where a transition was
   bracketed but could not be refined, a red x marks the failure. Glass
@@ -62,6 +66,8 @@ TRANSITION_NAMES = {
     "spinodal": "spinodal",
     "d_min": "$d_{min}$",
     "glass": "glass transition",
+    "external_entropy_zero": "$S_E = 0$",
+    "dense_region_loss": r"$\hat p = 0$",
 }
 BRANCH_STYLES = {"forward": "-", "backward": "--"}
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -123,6 +129,9 @@ def _series_label(keys: list[str], values: tuple) -> str:
     return ", ".join(f"{_sym(k)} = {v:g}" for k, v in zip(keys, values, strict=False)) if keys else ""
 
 
+PANEL_STYLES = ("-", "--", "-.", (0, (1, 1)))  # compared tables are dotted (COMPARE_STYLES)
+
+
 def _sweep_figure(columns, rows, sidecar, spec):
     labels = sidecar.get("labels", {})
     axes_names = sidecar.get("axes", [])
@@ -139,44 +148,70 @@ def _sweep_figure(columns, rows, sidecar, spec):
     )
     if isinstance(ys, str):
         ys = [ys]
-    for y in ys:
-        if y not in columns:
-            raise ReplicaError("plot.y", f"'{y}' is not a column of the table (columns: {', '.join(columns)})")
+    panels_cols = [list(y) if isinstance(y, list) else [y] for y in ys]  # a list: several columns on one panel
+    for cols in panels_cols:
+        for y in cols:
+            if y not in columns:
+                raise ReplicaError("plot.y", f"'{y}' is not a column of the table (columns: {', '.join(columns)})")
     others = [a for a in axes_names if a != x]
     groups = _series(rows, others)
+    keys = list(groups)
     compared = _compared(spec)
     own = _ansatz_label(sidecar) if compared else None  # beside other tables, the own curves need a name
     fig, panels = plt.subplots(len(ys), 1, figsize=(6.0, 2.4 * len(ys) + 0.6), sharex=True, squeeze=False)
     panels = panels[:, 0]
     marked = {"failed": False, "beyond": False}
-    for p, y in zip(panels, ys, strict=False):
-        for i, (key, group) in enumerate(groups.items()):
-            color = COLORS[i % len(COLORS)]
-            for branch, part in _series(group, ["branch"] if "branch" in columns else []).items():
-                part = sorted(part, key=lambda r: r[x])
-                xs = np.array([r[x] for r in part], dtype=float)
-                vals = np.array([_value(r, y) for r in part], dtype=float)
-                label = ", ".join(t for t in (_series_label(others, key), _branch_label(branch)) if t) or own
-                style = BRANCH_STYLES.get(branch[0] if branch else "", "-")
-                p.plot(xs, vals, style, color=color, lw=1.4, label=label)
-                _mark_failures(p, part, x, marked)
-        for c, (label, table) in enumerate(compared):
-            if y not in table[0] or x not in table[0]:
-                continue
-            part = sorted(table[1], key=lambda r: r[x])
-            style = COMPARE_STYLES[c % len(COMPARE_STYLES)]
-            p.plot(
-                [r[x] for r in part], [_value(r, y) for r in part], ls=style, color="k", lw=1.0, zorder=3, label=label
-            )
-        if y in ("entropy", "replicon", "phi") or (
-            np.nanmin(_column(rows, y), initial=np.inf) < 0 < np.nanmax(_column(rows, y), initial=-np.inf)
+    for p, cols in zip(panels, panels_cols, strict=False):
+        for j, y in enumerate(cols):
+            for i, (key, group) in enumerate(groups.items()):
+                color = COLORS[i % len(COLORS)]
+                for branch, part in _series(group, ["branch"] if "branch" in columns else []).items():
+                    part = sorted(part, key=lambda r: r[x])
+                    xs = np.array([r[x] for r in part], dtype=float)
+                    vals = np.array([_value(r, y) for r in part], dtype=float)
+                    label = ", ".join(t for t in (_series_label(others, key), _branch_label(branch)) if t) or own
+                    style = (
+                        PANEL_STYLES[j % len(PANEL_STYLES)]
+                        if j
+                        else BRANCH_STYLES.get(branch[0] if branch else "", "-")
+                    )
+                    p.plot(xs, vals, style, color=color, lw=1.4 if j == 0 else 1.0, label=label if j == 0 else None)
+                    if j == 0:
+                        _mark_failures(p, part, x, marked)
+            if j:  # the style of each further column, in the legend
+                p.plot([], [], PANEL_STYLES[j % len(PANEL_STYLES)], color="0.3", lw=1.0, label=_label(y, labels))
+        for c, (label, (their_columns, their_rows, their_axes), mapping) in enumerate(compared):
+            for y in cols:
+                if mapping and y not in mapping:  # a column map names the only columns drawn
+                    continue
+                theirs = mapping.get(y, y)
+                if theirs not in their_columns or x not in their_columns:
+                    continue
+                style = COMPARE_STYLES[c % len(COMPARE_STYLES)]
+                shared = [a for a in their_axes if a != x and a in others]
+                split = [a for a in their_axes if a != x]
+                for k, (their_key, part) in enumerate(_series(their_rows, split).items()):
+                    mine = tuple(dict(zip(split, their_key, strict=False)).get(a) for a in others)
+                    color = COLORS[keys.index(mine) % len(COLORS)] if shared and mine in keys else "k"
+                    part = sorted(part, key=lambda r: r[x])
+                    p.plot(
+                        [r[x] for r in part],
+                        [_value(r, theirs) for r in part],
+                        ls=style,
+                        color=color,
+                        lw=1.0,
+                        zorder=3,
+                        label=label if k == 0 else None,
+                    )
+        values = np.concatenate([_column(rows, y) for y in cols])
+        if cols[0] in ("entropy", "replicon", "phi") or (
+            np.nanmin(values, initial=np.inf) < 0 < np.nanmax(values, initial=-np.inf)
         ):
             p.axhline(0.0, color="0.6", lw=0.8, ls=":")
-        p.set_ylabel(_label(y, labels))
+        p.set_ylabel(_label(cols[0], labels))
         p.grid(alpha=0.25)
     if spec.get("logx"):
         panels[-1].set_xscale("log")
-    keys = list(groups)
     for t in sidecar.get("transitions", []):
         if not (t.get("found") and t.get("parameter") == x and t.get("value") is not None):
             continue
@@ -201,7 +236,7 @@ def _sweep_figure(columns, rows, sidecar, spec):
     panels[-1].set_xlabel(_label(x, labels))
     handles = _legend_handles(panels[0], marked)
     if handles:
-        panels[0].legend(handles=handles, fontsize=7, loc="lower left")
+        panels[0].legend(handles=handles, fontsize=7, loc="best" if len(panels_cols[0]) > 1 else "lower left")
     panels[0].set_title(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
@@ -218,14 +253,21 @@ def _ansatz_label(sidecar: dict) -> str:
 COMPARE_STYLES = (":", "-.", (0, (5, 2, 1, 2)))
 
 
-def _compared(spec: dict) -> list[tuple[str, tuple[list[str], list[dict]]]]:
-    """The tables of ``plot.compare``: (label, (columns, rows)) each."""
+def _compared(spec: dict) -> list[tuple[str, tuple[list[str], list[dict], list[str]], dict[str, str]]]:
+    """The tables of ``plot.compare``: (label, (columns, rows, swept axes), {own column: its column}) each.
+
+    A compared table is drawn one line per value of its own swept axes (other than x), in the colour of
+    the config's series with the same values where they share an axis; ``columns`` maps a column of the
+    config's table to the compared table's column drawn on its panel (e.g. S_I: S_FP).
+    """
     out = []
     for i, item in enumerate(spec.get("compare") or []):
         path = Path(item["results"])
         if not path.exists():
             raise ReplicaError(f"plot.compare[{i}].results", f"{path}: no such results table (run its config first)")
-        out.append((item.get("label") or path.stem, read_table(path)))
+        side = sidecar_path(path)
+        axes = json.loads(side.read_text()).get("axes", []) if side.exists() else []
+        out.append((item.get("label") or path.stem, (*read_table(path), axes), dict(item.get("columns") or {})))
     return out
 
 

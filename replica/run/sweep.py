@@ -250,7 +250,8 @@ def transitions_along_chains(
                 continue  # sign changes along the forward branch (first_order scans both itself)
             group = sorted(rows_by_chain[chain.index], key=lambda row: row[chain_axis])
             params = dict(chain.base)
-            found = _sign_change(group, chain_axis, kind.observable) if kind.observable and not own else None
+            bracketed = kind.observable and not own and request.over is None  # over: a minimum, not a crossing
+            found = _sign_change(group, chain_axis, kind.observable) if bracketed else None
             if found is None:  # not bracketed by the sweep: scan the requested bracket
                 out.append(((r, chain.index), locate(transition_problem(cfg, request), request, params, cfg.solver)))
                 continue
@@ -296,13 +297,17 @@ def transition_lines(cfg: RunConfig, progress: ProgressFn | None = None) -> Tabl
     rows: list[dict] = []
     results: list[Transition] = []
     for request, problem in zip(cfg.transitions, problems, strict=True):
-        grid_axes = [a for a in axes if a.name != request.parameter]
+        # the control a transition is minimised over (``over``) is its own search, not a grid axis
+        excluded = {request.parameter} | ({request.over[0]} if request.over else set())
+        grid_axes = [a for a in axes if a.name not in excluded]
         for combo in itertools.product(*(a.values for a in grid_axes)):
             params = dict(cfg.params)
             params.update({a.name: float(v) for a, v in zip(grid_axes, combo, strict=False)})
             t = locate(problem, request, params, cfg.solver)
             results.append(t)
             row = {a.name: params[a.name] for a in grid_axes}
+            if request.over and request.over[0] in {a.name for a in axes}:  # where the minimum over it is
+                row[request.over[0]] = t.params.get(request.over[0])
             row.update({k: v for k, v in t.to_dict().items() if k in TRANSITION_COLUMNS or k == "layer"})
             rows.append(row)
             if progress:

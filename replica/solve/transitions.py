@@ -22,6 +22,14 @@ an indicator changes sign, the other controls held fixed:
 - ``glass``: a liquid layer of a layered model turns glassy: the layer's stability
   function (its observable ``glass_<layer>``, positive where its liquid is unstable)
   crosses zero; the request names the ``layer``.
+- ``external_entropy_zero``: the external entropy S_E of the local-entropy measure crosses zero
+  (at y_s: beyond it the replica-symmetric count of references is negative).
+- ``dense_region_loss``: the conjugate p_hat of the distance of the frozen (y = inf) local
+  entropy reaches 0 (from above): the local entropy S_I(d) stops being monotonic, dense regions
+  are lost. At fixed d it is the sign change of p_hat along the parameter (alpha_0(d)); with
+  ``over: {d: [lo, hi]}`` the transition is the smallest alpha_0(d) over that range (alpha_U,
+  where p_hat first reaches 0), minimised by bounded Brent in d, each alpha_0(d) a located
+  sign change.
 - ``first_order``: the free entropies phi of two branches cross. The
   branches are those of continuation forwards (from the low end of the
   bracket) and backwards (from the high end; the model's ``backward_branch``
@@ -72,6 +80,7 @@ class TransitionKind:
     bound_limit: bool = False  # indicator = bound coefficient of the same name
     downwards: bool = False  # scan the bracket from its high end down
     routine: str = "sign_change"  # sign_change | first_order | spinodal
+    model: str | None = None  # the kind belongs to this model (its indicator's name may recur elsewhere)
 
 
 KINDS: dict[str, TransitionKind] = {
@@ -88,6 +97,14 @@ KINDS: dict[str, TransitionKind] = {
             "the minimum of the jamming potential Phi crosses zero (SAT/UNSAT)",
             observable="Phi",
             downwards=True,
+            model="perceptron",  # the jamming potential (local_entropy's Phi is another quantity)
+        ),
+        TransitionKind("external_entropy_zero", "the external entropy S_E crosses zero (y_s)", observable="S_E"),
+        TransitionKind(
+            "dense_region_loss",
+            "p_hat of the frozen local entropy reaches 0: dense regions are lost (alpha_U)",
+            observable="p_hat",
+            model="local_entropy",
         ),
         TransitionKind(
             "glass", "a liquid layer turns glassy (its stability function crosses zero)", observable="glass"
@@ -108,6 +125,8 @@ def kind_available(fe: FreeEnergy, kind: str) -> str | None:
     spec = KINDS.get(kind)
     if spec is None:
         return f"unknown transition kind '{kind}' (known: {', '.join(KINDS)})"
+    if spec.model is not None and fe.name != spec.model:
+        return f"kind '{kind}' belongs to model '{spec.model}', not '{fe.name}'"
     if spec.bound_limit and kind not in fe.bound_limits:
         return f"model '{fe.name}' has no '{kind}' limit (its order parameters do not reach a bound)"
     if spec.routine != "sign_change" and not fe.order_parameters:
@@ -144,6 +163,10 @@ class TransitionRequest:
     branch: str = "forward"  # spinodal: the end of the forward or of the backward branch
     spacing: str = "linear"  # of the scan points: linear | log (a transition at small values, e.g. d_min)
     layer: int | None = None  # glass: the layer that turns glassy
+    # (control, lo, hi): the transition is the smallest value of the parameter over this range of another
+    # control (dense_region_loss: alpha_U = min_d alpha_0(d)); tolerance ``over_tol`` in that control
+    over: tuple[str, float, float] | None = None
+    over_tol: float = 1e-4
 
 
 def request_kind(request: TransitionRequest) -> TransitionKind:
@@ -273,6 +296,8 @@ def locate(
     if reason is not None:
         raise ModelError(f"transitions: {request.kind}", reason)
     kind = request_kind(request)
+    if request.over is not None:
+        return _minimum_over(problem, request, params, opts, theta0, quad_order)
     others = {k: v for k, v in params.items() if k != request.parameter}
     lo, hi = request.bracket
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
@@ -398,6 +423,47 @@ def _jamming_from_one_step(problem, request, kind, params, opts, result) -> Tran
             step /= 2
         x, sol = x - step, trial
     result.message = f"Phi still negative after {JAMMING_WALK} Newton steps below the one-step point {first.value:.9g}"
+    return result
+
+
+def _minimum_over(problem, request, params, opts, theta0, quad_order) -> Transition:
+    """min over c in [lo, hi] of the transition x_0(c) located at fixed c (bounded Brent in c).
+
+    Every evaluation locates the transition on the requested bracket at that c (a scan and a
+    brentq refinement). A c where it is not found ends the search, reported as not found.
+    """
+    from dataclasses import replace
+
+    from scipy.optimize import minimize_scalar
+
+    name, lo, hi = request.over
+    inner = replace(request, over=None)
+    located: dict[float, Transition] = {}
+
+    def x0(c: float) -> float:
+        t = locate(problem, inner, {**params, name: c}, opts, theta0, quad_order)
+        located[c] = t
+        if not t.found:
+            raise _RefineFailedError(f"at {name}={c:.8g}: {t.message}")
+        return t.value
+
+    others = {k: v for k, v in params.items() if k not in (request.parameter, name)}
+    result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, request.bracket)
+    result.options = request.label
+    try:
+        best = minimize_scalar(x0, bounds=(lo, hi), method="bounded", options={"xatol": request.over_tol})
+    except _RefineFailedError as exc:
+        result.message = f"minimum over {name} in [{lo:g}, {hi:g}] not found: {exc}"
+        result.evaluations = sum(t.evaluations for t in located.values())
+        return result
+    c_best = min(located, key=lambda c: located[c].value)
+    result.evaluations = sum(t.evaluations for t in located.values())
+    result.value, result.found = located[c_best].value, True
+    result.params[name] = float(c_best)
+    result.message = (
+        f"{KINDS[request.kind].description}: smallest {request.parameter} over {name} in [{lo:g}, {hi:g}] "
+        f"at {name}={c_best:.6g} (bounded Brent, {best.nfev} located transitions, {name} to {request.over_tol:g})"
+    )
     return result
 
 

@@ -14,6 +14,7 @@ from .free_energy import (
 )
 from .functions import H, Mills, expit, gaussian_density, log2cosh, logaddexp, logH
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
+from .maximum import AtMaximum, Maximum
 from .parisi import ParisiAverage, ParisiBottom, ladder_average
 from .parse import parse_expression
 from .smooth import GaussSmooth
@@ -26,6 +27,7 @@ __all__ = [
     "SEED_AMPLITUDE",
     "LiquidLayers",
     "ParisiLadder",
+    "AtMaximum",
     "BoundLimit",
     "ControlParameter",
     "FreeEnergy",
@@ -33,6 +35,7 @@ __all__ = [
     "GaussSmooth",
     "H",
     "LogAvgExp",
+    "Maximum",
     "Mills",
     "OrderParameter",
     "ParisiAverage",

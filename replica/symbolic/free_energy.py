@@ -26,7 +26,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from .gauss import AVERAGES, derivative
+from .gauss import AVERAGES, OPAQUE, derivative
 from .limits import bound_coefficient
 from .parisi import ParisiAverage
 
@@ -78,6 +78,11 @@ class ControlParameter:
     structural: bool = False
 
     @property
+    def infinite(self) -> bool:
+        """A control whose one value is +inf: a limit the model takes in its declaration (``y: inf``)."""
+        return math.isinf(self.lower) and self.lower > 0
+
+    @property
     def symbol(self) -> sp.Symbol:
         return sp.Symbol(self.name, real=True)
 
@@ -86,6 +91,8 @@ class ControlParameter:
         return bool(above and value <= self.upper)
 
     def domain_text(self) -> str:
+        if self.infinite:
+            return "{inf}"
         lo = "(" if math.isinf(self.lower) or self.lower_open else "["
         hi = ")" if math.isinf(self.upper) else "]"
         return f"{lo}{_fmt(self.lower)}, {_fmt(self.upper)}{hi}"
@@ -435,7 +442,7 @@ class FreeEnergy:
 
 def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | None:
     """var = F if eq = 0 is linear in the occurrences of var outside averages."""
-    avgs = sorted(eq.atoms(*AVERAGES), key=sp.default_sort_key)
+    avgs = sorted(eq.atoms(*OPAQUE), key=sp.default_sort_key)
     dummies = [sp.Dummy() for _ in avgs]
     opaque = eq.xreplace(dict(zip(avgs, dummies, strict=False)))
     if var not in opaque.free_symbols:

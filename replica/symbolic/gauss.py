@@ -34,6 +34,7 @@ import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
 from .binding import BoundVariable
+from .maximum import AtMaximum
 from .parisi import PARISI_NODES
 from .smooth import GaussSmooth
 from .truncated import TRUNCATED_NODES, TruncatedAvg
@@ -106,6 +107,8 @@ class LogAvgExp(_Average):
 # the nodes that bind an integration variable (see _Average; the Parisi ladder binds its field;
 # truncated.py: averages over a truncated normal and over the unit interval; smooth.py: the heat kernel)
 AVERAGES = (GaussAvg, LogAvgExp, *PARISI_NODES, *TRUNCATED_NODES, GaussSmooth)
+# nodes the algebra below treats as opaque factors: the averages and the maximisations (symbolic/maximum.py)
+OPAQUE = (*AVERAGES, AtMaximum)
 
 
 def average_variables(expr: sp.Expr) -> list[sp.Symbol]:
@@ -121,7 +124,7 @@ def _argument_sums(expr: sp.Expr) -> set[sp.Expr]:
     """Sums that occur inside the arguments of functions in ``expr``."""
     sums: set[sp.Expr] = set()
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Function, *AVERAGES)):
+        if isinstance(node, (sp.Function, *OPAQUE)):
             for arg in node.args:
                 sums.update(n for n in sp.preorder_traversal(arg) if isinstance(n, sp.Add))
     return sums
@@ -134,7 +137,7 @@ def _expand_products(expr: sp.Expr, keep: set[sp.Expr] = frozenset()) -> sp.Expr
     """
     atoms = {}
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Function, *AVERAGES)) or node in keep:
+        if isinstance(node, (sp.Function, *OPAQUE)) or node in keep:
             atoms.setdefault(node, sp.Dummy())
     masked = expr.xreplace(atoms)
     expanded = sp.expand_mul(masked)
@@ -210,7 +213,7 @@ def simplify_averages(expr: sp.Expr, stein: frozenset[str] | None = None) -> sp.
             return _linear_split(inner, z)
         return _linear_split(_stein(inner, z), z)
 
-    if not expr.has(*AVERAGES):
+    if not expr.has(*OPAQUE):
         return expr
     out = expr.replace(lambda e: isinstance(e, (GaussAvg, TruncatedAvg, GaussSmooth)), rule)
     return collect_averages(out)
@@ -224,7 +227,7 @@ def collect_averages(expr: sp.Expr) -> sp.Expr:
     """
     groups: dict[sp.Expr, list[sp.Expr]] = {}
     for term in sp.Add.make_args(_expand_products(expr)):
-        avgs = [f for f in sp.Mul.make_args(term) if f.has(*AVERAGES)]
+        avgs = [f for f in sp.Mul.make_args(term) if f.has(*OPAQUE)]
         key = sp.Mul(*avgs)
         groups.setdefault(key, []).append(term / key)
     out = sp.S.Zero

@@ -494,8 +494,14 @@ def test_models_lists_perceptron_and_custom():
     assert "\ncustom:" in result.stdout
     assert "options.weights: spherical | binary" in result.stdout
     out = json.loads(invoke("models", "--json").stdout)
-    names = ["perceptron", "teacher_student", "franz_parisi", "deep_network", "custom"]
-    assert [m["model"] for m in out["models"]] == names
+    assert [m["model"] for m in out["models"]] == [
+        "perceptron",
+        "teacher_student",
+        "franz_parisi",
+        "deep_network",
+        "local_entropy",
+        "custom",
+    ]
 
 
 def test_plot_writes_a_pdf(binary_sweep, tmp_path):
