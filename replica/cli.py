@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import math
 import os
 import signal
@@ -72,6 +71,13 @@ def _fmt(x) -> str:
     return str(x)
 
 
+
+def _echo_json(obj) -> None:
+    """Print ``obj`` as strict JSON (an infinite control value as "inf")."""
+    from .run.store import strict_json
+
+    click.echo(strict_json(obj))
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="replica")
 def main():
@@ -129,7 +135,7 @@ def models(as_json: bool):
         entry["variants"] = variants
         out.append(entry)
     if as_json:
-        click.echo(json.dumps({"models": out}, indent=2))
+        _echo_json({"models": out})
         return
     for entry in out:
         click.echo(f"{entry['model']}: {entry['description']}")
@@ -220,7 +226,7 @@ def solve(config: str, overrides: tuple[str, ...], as_json: bool):
         rungs = parisi_rungs(problem, cfg.params, sol.order_parameters)
         result["parisi"] = {key: [r[key] for r in rungs] for key in rungs[0]} if rungs else None
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        _echo_json(result)
     else:
         click.echo(f"{cfg.model}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in cfg.params.items()))
         state = "converged" if sol.converged else "NOT CONVERGED"
@@ -540,7 +546,7 @@ def transition(config: str, overrides: tuple[str, ...], as_json: bool, output: s
     table = _do_transitions(cfg, output)
     transitions = table.sidecar["transitions"]
     if as_json:
-        click.echo(json.dumps({"transitions": transitions}, indent=2))
+        _echo_json({"transitions": transitions})
     else:
         for t in transitions:
             click.echo(_transition_line(t))

@@ -98,6 +98,22 @@ def sidecar_text(obj, indent: int = 0) -> str:
     return json.dumps(obj, default=_json_default)
 
 
+def strict_json(obj, indent: int | None = 2) -> str:
+    """JSON that every parser reads: an infinite float (a control such as ``y: inf``) is written
+    as the string "inf" / "-inf" (the spelling configs use), NaN as null."""
+
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(obj), indent=indent, default=_json_default, allow_nan=False)
+
+
 def _flat(x) -> bool:
     """A scalar, or a list of scalars."""
     if isinstance(x, dict):

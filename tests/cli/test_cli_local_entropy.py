@@ -8,6 +8,10 @@ from click.testing import CliRunner
 from replica.cli import main
 
 
+def _not_json(token):
+    raise ValueError(f"{token} is not JSON")
+
+
 def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -22,7 +26,8 @@ def config(tmp_path):
 def test_solve_frozen_json(config):
     result = invoke("solve", config, "--json")
     assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout)
+    out = json.loads(result.stdout, parse_constant=_not_json)  # strict: no Infinity / NaN tokens
+    assert out["params"]["y"] == "inf"  # written as configs spell it
     assert out["converged"] is True
     assert out["observables"]["S_I"] == pytest.approx(0.276581, abs=2e-5)
     assert out["observables"]["dphi_dd"] == pytest.approx(2 * out["observables"]["p_hat"], abs=1e-9)
