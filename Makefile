@@ -37,6 +37,7 @@ results/%.pdf: configs/%.yaml $(STAMP)
 
 # figures that draw another config's table beside their own (plot.compare)
 results/binary_1rsb.pdf: results/binary_rs.pdf
+results/local_entropy_binary.pdf: results/franz_parisi_binary.pdf
 
 clean:
 	rm -rf $(VENV) build *.egg-info replica.egg-info

@@ -186,6 +186,44 @@ def binary_frozen() -> FreeEnergy:
         initial=frozen_initial(),
         # q0_hat -> 0 in the dense limit: its equation carries 1/sqrt(q0_hat)
         equation_scales={"q0_hat": sp.sqrt(Q0_HAT)},
+        plateau=binary_plateau(),
+    )
+
+
+def binary_plateau() -> FreeEnergy:
+    """The plateau of the frozen local entropy: S_I = s_eq for d >= d*.
+
+    The clipped centre of mass sign(m) of the typical solutions lies at overlap
+    p* = E|tanh(sqrt(q_eq_hat) z)| from them (d* = (1 - p*)/2); for p <= p* a reference
+    at distance d from typical solutions exists, the constraint does not bind (p_hat = 0,
+    dq = dq_hat = 0, q0 = q_eq) and S_I is the equilibrium entropy. Holds where
+    p* - p >= 0 (``plateau_holds``); E|tanh| as the average over the half line x >= 0
+    (no kink at z = 0).
+    """
+    x = sp.Symbol("x", real=True)
+    p_star = TruncatedAvg(sp.tanh(sp.sqrt(Q_EQ_HAT) * x), x, 0)
+    zero = sp.S.Zero
+    return FreeEnergy(
+        name="local_entropy",
+        phi=S_EQ,
+        order_parameters=[],
+        controls=controls(frozen=True),
+        observables={
+            "S_I": S_EQ,
+            "p_hat": zero,
+            "q0_hat": Q_EQ_HAT,
+            "p": P,
+            "H2": H2,
+            "s_eq": S_EQ,
+            "q0": Q_EQ,
+            "dq": zero,
+            "dq_hat": zero,
+            "plateau_holds": p_star - P,
+            "d_star": (1 - p_star) / 2,
+        },
+        labels=LABELS,
+        description="d >= d*: S_I = s_eq",
+        reference=equilibrium_reference(),
     )
 
 

@@ -22,6 +22,7 @@ Two declarations of a model change what a point is:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -222,6 +223,12 @@ def solve_point(
     (RS where RS is stable, the ladder opened where it is not); a layered model by
     ``layers.solve_layers`` (liquid layers held at zero, unstable ones opened).
     """
+    if problem.free_energy.plateau is not None:
+        plateau = _plateau_point(problem, params, opts)
+        if plateau is not None:
+            return plateau
+        if theta0 is not None and not domain_of(problem.free_energy).inside(theta0):
+            theta0, warm = None, False  # a plateau point (on the boundary) is no start for the interior
     if problem.free_energy.layers is not None:
         from .layers import solve_layers
 
@@ -348,6 +355,31 @@ def solve_fixed_ansatz(
         wall_time=time.perf_counter() - t_start,
         theta=theta,
         phi=values["phi"] if it.converged else None,
+    )
+
+
+PLATEAU_HOLDS = "plateau_holds"
+
+
+def _plateau_point(problem: CompiledProblem, params, opts: SolverOptions) -> Solution | None:
+    """The model's plateau (``FreeEnergy.plateau``) at ``params`` if it holds there, else None."""
+    from ..compile import compile_free_energy
+
+    fe = problem.free_energy
+    sol = solve_fixed_ansatz(compile_free_energy(fe.plateau), params, opts)
+    holds = sol.observables.get(PLATEAU_HOLDS)
+    if not sol.converged or holds is None or holds < 0:
+        return None
+    values = sol.observables
+    order_parameters = {n: values[n] for n in fe.order_parameter_names}
+    observables = {k: order_parameters.get(k, values.get(k)) for k in result_observable_names(problem)}
+    return dataclasses.replace(
+        sol,
+        order_parameters=order_parameters,
+        observables=observables,
+        status=f"converged (on the plateau: {fe.plateau.description}; {PLATEAU_HOLDS} = {holds:.3g} >= 0)",
+        stability={},
+        theta=np.array([order_parameters[n] for n in fe.order_parameter_names], dtype=float),
     )
 
 

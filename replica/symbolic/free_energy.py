@@ -250,6 +250,13 @@ class FreeEnergy:
       control follows when it is not an interior solution of phi (an
       analytic branch on the boundary of the domain, such as perfect
       generalization q = 1); a FreeEnergy with no order parameters.
+    - ``plateau``: where the solution sits on the boundary of the domain in a
+      range of the controls and phi is known there in closed form (the
+      frozen local entropy equals the equilibrium entropy for d >= d*): a
+      FreeEnergy with no order parameters, whose observable ``plateau_holds``
+      is >= 0 where it applies, and whose observables give this model's
+      observables and order parameters there (by name). The point solver
+      returns it where it holds, and solves phi elsewhere.
     """
 
     name: str
@@ -272,6 +279,7 @@ class FreeEnergy:
     equation_scales: dict[str, sp.Expr] = field(default_factory=dict)
     backward_branch: FreeEnergy | None = None
     layers: LiquidLayers | None = None
+    plateau: FreeEnergy | None = None
 
     # symbols ---------------------------------------------------------------
     @property
@@ -314,6 +322,7 @@ class FreeEnergy:
             repr(sorted((k, sp.srepr(v)) for k, v in self.initial.items())),
             repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
             self.layers.key() if self.layers is not None else "",
+            self.plateau.key() if self.plateau is not None else "",
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

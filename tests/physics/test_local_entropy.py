@@ -233,7 +233,7 @@ def test_envelope_theorem(frozen):
 def test_plateau(frozen):
     """Row 15: at alpha = 0.4, p_hat and dq reach 0 together at d* = (1 - E|tanh(sqrt(q_eq_hat) z)|)/2 (the
     clipped centre of mass sign(m) of the typical solutions), where S_I(inf) = s_eq = 0.396455: the plateau
-    S_I = s_eq for d >= d* (there the frozen branch is the equilibrium itself, not solved here).
+    S_I = s_eq for d >= d* (the model's declared plateau, tested below).
 
     The specification quotes d* = 0.2843; its own formula, integrated accurately (the kink of |tanh| at z = 0
     on the half line), gives d* = 0.2831909, and the branch reaches p_hat = 0 there (200-node Gauss-Hermite
@@ -257,6 +257,28 @@ def test_plateau(frozen):
     assert at_star == pytest.approx(eq.observables["entropy"], abs=1e-7)
     assert last.theta[0] == pytest.approx(eq.theta[0], abs=1e-3)  # q0 -> q_eq
     assert all(sols[x].observables["S_I"] < sols[y].observables["S_I"] for x, y in zip(ds, ds[1:]))
+
+
+def test_plateau_is_returned_beyond_d_star_and_joins_the_frozen_branch(frozen):
+    """For d >= d* = 0.2831909 (alpha = 0.4) the solution is the plateau S_I = s_eq = 0.396455 with p_hat = 0,
+    dq = dq_hat = 0, q0 = q_eq (the declared plateau of the model); a chain over d from 0.2 to 0.5 and back
+    has every point converged, S_I non-decreasing and continuous at d*, and the same values both ways."""
+    ds = list(np.linspace(0.2, 0.49, 30))
+    up = chain(frozen, "d", ds, alpha=0.4, y=INF)
+    down = chain(frozen, "d", ds[::-1], alpha=0.4, y=INF)
+    values = [up[d].observables["S_I"] for d in ds]
+    assert all(a <= b + 1e-12 for a, b in zip(values, values[1:]))
+    for d in ds:
+        assert up[d].observables["S_I"] == pytest.approx(down[d].observables["S_I"], abs=1e-9)
+        on_plateau = d >= 0.2831909
+        assert ("plateau" in up[d].status) == on_plateau, (d, up[d].status)
+        if on_plateau:
+            assert up[d].observables["S_I"] == pytest.approx(0.396455, abs=1e-6)
+            assert up[d].observables["p_hat"] == 0.0 and up[d].order_parameters["dq"] == 0.0
+            assert up[d].order_parameters["q0"] == pytest.approx(0.255843, abs=1e-6)
+    below = max(d for d in ds if d < 0.2831909)  # 0.28: S_I(d*) - S_I(d) ~ p_hat (d* - d)
+    gap = 0.396455 - up[below].observables["S_I"]
+    assert 0 < gap < 2 * up[below].observables["p_hat"] * (0.2831909 - below) + 1e-6
 
 
 def test_alpha_u(frozen):
