@@ -187,6 +187,7 @@ def binary_frozen() -> FreeEnergy:
         # q0_hat -> 0 in the dense limit: its equation carries 1/sqrt(q0_hat)
         equation_scales={"q0_hat": sp.sqrt(Q0_HAT)},
         plateau=binary_plateau(),
+        nonnegative={"p_hat": "past the end of the frozen branch (analytic continuation, no dense region)"},
     )
 
 

@@ -221,7 +221,10 @@ def solve_point(
     (a continuation chain passes its previous point's order on). An RSB
     ansatz whose ladder can collapse onto RS is solved by ``ladder.solve_ladder``
     (RS where RS is stable, the ladder opened where it is not); a layered model by
-    ``layers.solve_layers`` (liquid layers held at zero, unstable ones opened).
+    ``layers.solve_layers`` (liquid layers held at zero, unstable ones opened). A
+    model's plateau (``FreeEnergy.plateau``) is the result where it holds; a
+    converged point where an observable the model declares ``nonnegative`` is
+    negative says so in its status.
     """
     if problem.free_energy.plateau is not None:
         plateau = _plateau_point(problem, params, opts)
@@ -229,6 +232,17 @@ def solve_point(
             return plateau
         if theta0 is not None and not domain_of(problem.free_energy).inside(theta0):
             theta0, warm = None, False  # a plateau point (on the boundary) is no start for the interior
+    sol = _solve_interior(problem, params, opts, theta0, warm, quad_order)
+    if sol.converged:
+        for name, meaning in problem.free_energy.nonnegative.items():
+            value = sol.observables.get(name)
+            if value is not None and value < 0:
+                sol.status += f"; {name} = {value:.3g} < 0: {meaning}"
+    return sol
+
+
+def _solve_interior(problem: CompiledProblem, params, opts: SolverOptions, theta0, warm, quad_order) -> Solution:
+    """``solve_point`` after the plateau: a layered model, a collapsible ladder, or the ansatz as it stands."""
     if problem.free_energy.layers is not None:
         from .layers import solve_layers
 

@@ -257,6 +257,10 @@ class FreeEnergy:
       is >= 0 where it applies, and whose observables give this model's
       observables and order parameters there (by name). The point solver
       returns it where it holds, and solves phi elsewhere.
+    - ``nonnegative``: observable -> what a negative value means; a converged
+      point where it is negative is a solution of the equations beyond the
+      physical branch (an analytic continuation, kept so that the zero is a
+      regular sign change), and its status says so.
     """
 
     name: str
@@ -280,6 +284,7 @@ class FreeEnergy:
     backward_branch: FreeEnergy | None = None
     layers: LiquidLayers | None = None
     plateau: FreeEnergy | None = None
+    nonnegative: dict[str, str] = field(default_factory=dict)
 
     # symbols ---------------------------------------------------------------
     @property
@@ -323,6 +328,7 @@ class FreeEnergy:
             repr(sorted((k, sp.srepr(v)) for k, v in self.equation_scales.items())),
             self.layers.key() if self.layers is not None else "",
             self.plateau.key() if self.plateau is not None else "",
+            repr(sorted(self.nonnegative.items())),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -281,6 +281,16 @@ def test_plateau_is_returned_beyond_d_star_and_joins_the_frozen_branch(frozen):
     assert 0 < gap < 2 * up[below].observables["p_hat"] * (0.2831909 - below) + 1e-6
 
 
+def test_points_past_the_end_of_the_frozen_branch_say_so(frozen):
+    """alpha = 0.77 > alpha_U: in the gap around d ~ 0.02 the frozen equations are continued to p_hat < 0
+    (no dense region there); such points are kept (p_hat = 0 is a regular sign change) and flagged."""
+    sols = chain(frozen, "d", [0.05, 0.04, 0.03, 0.025, 0.02], alpha=0.77, y=INF)
+    flagged = {d: "p_hat" in s.status and "past the end of the frozen branch" in s.status for d, s in sols.items()}
+    assert any(s.observables["p_hat"] < 0 for s in sols.values())
+    for d, s in sols.items():
+        assert flagged[d] == (s.observables["p_hat"] < 0), (d, s.observables["p_hat"], s.status)
+
+
 def test_alpha_u(frozen):
     """Row 17: p_hat(0.75, 0.02) = 0.0429; alpha_U = 0.7553 +- 1e-3 at d ~ 0.021, the smallest alpha at which
     p_hat reaches 0, located by the transition kind dense_region_loss minimised over d."""
