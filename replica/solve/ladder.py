@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 from ..compile import CompiledProblem, compile_free_energy
-from .point import Solution, SolverOptions, result_observable_names, solve_fixed_ansatz
+from .point import Solution, SolverOptions, failed_solution, result_observable_names, solve_fixed_ansatz
 
 WIDTHS = (0.003, 0.01, 0.03, 0.1)  # opening widths, in units of min(q_RS, 1 - q_RS)
 POSITIONS = (0.5, 0.8)  # where q_RS sits in the opened ladder
@@ -169,18 +169,5 @@ def _collapsed(
 
 
 def _failed(problem: CompiledProblem, rs: Solution, iterations: int, t_start: float, reason: str, notes) -> Solution:
-    names = problem.free_energy.order_parameter_names
     status = reason + (f" ({'; '.join(notes)})" if notes else "")
-    return Solution(
-        order_parameters={n: None for n in names},
-        observables={k: None for k in result_observable_names(problem)},
-        converged=False,
-        residual=rs.residual,
-        iterations=iterations,
-        method=rs.method,
-        status=status,
-        quad_order=rs.quad_order,
-        quad_error=math.inf,
-        wall_time=time.perf_counter() - t_start,
-        theta=None,
-    )
+    return failed_solution(problem, status, t_start, rs, iterations)

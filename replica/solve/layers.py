@@ -42,7 +42,7 @@ import numpy as np
 from ..compile import CompiledProblem
 from ..compile.lower import CompiledProblem as _Compiled
 from .methods import domain_of, newton
-from .point import Solution, SolverOptions, result_observable_names, solve_fixed_ansatz
+from .point import Solution, SolverOptions, failed_solution, result_observable_names, solve_fixed_ansatz
 
 # seed amplitudes, times c/(1 + c) for the largest criterion c of the layers opened (a continuous
 # transition: the new order parameter grows like the distance to the threshold, q ~ 0.2 c in RS, and
@@ -146,7 +146,9 @@ def solve_layers(
         sol, theta = _solve_glassy(problem, params, opts, theta, glassy, warm, order)
         iterations += sol.iterations
         if not sol.converged:
-            return _failed(problem, sol, iterations, t_start, f"glassy layers {_names(lay, glassy)}: {sol.status}")
+            return failed_solution(
+                problem, f"glassy layers {_names(lay, glassy)}: {sol.status}", t_start, sol, iterations
+            )
         order = sol.quad_order
         collapsed = glassy - lay.glassy(theta)
         if collapsed:  # no glassy solution of these layers here: liquid
@@ -178,13 +180,13 @@ def solve_layers(
                 + ", ".join(f"{criteria[g]:.3g}" for g in sorted(unstable))
                 + ") but no glassy solution was found from the seeds"
             )
-            return _failed(problem, sol, iterations, t_start, reason)
+            return failed_solution(problem, reason, t_start, sol, iterations)
         sol, theta = opened
         glassy |= unstable
         order = sol.quad_order
         notes.append(f"{_names(lay, unstable)} opened (liquid unstable)")
         warm = True
-    return _failed(problem, sol, iterations, t_start, "the set of glassy layers did not settle")
+    return failed_solution(problem, "the set of glassy layers did not settle", t_start, sol, iterations)
 
 
 def _names(lay, groups) -> str:
@@ -257,7 +259,7 @@ def _finish(problem, params, opts, sol, theta, glassy, iterations, t_start, note
     residual = float(np.max(np.abs(problem.residual(theta, params, quad)))) if problem.n else 0.0
     if not residual <= opts.tol:
         reason = f"the liquid layers are not stationary: residual {residual:.2e} of the whole system"
-        return _failed(problem, sol, iterations, t_start, reason)
+        return failed_solution(problem, reason, t_start, sol, iterations)
     values = problem.values(theta, params, quad)
     missing = set(lay.undetermined(glassy))
     names = problem.free_energy.order_parameter_names
@@ -284,21 +286,4 @@ def _finish(problem, params, opts, sol, theta, glassy, iterations, t_start, note
         wall_time=time.perf_counter() - t_start,
         theta=theta,
         phi=float(values["phi"]),
-    )
-
-
-def _failed(problem, sol: Solution, iterations: int, t_start: float, reason: str) -> Solution:
-    names = problem.free_energy.order_parameter_names
-    return Solution(
-        order_parameters={n: None for n in names},
-        observables={k: None for k in result_observable_names(problem)},
-        converged=False,
-        residual=sol.residual,
-        iterations=iterations,
-        method=sol.method,
-        status=reason,
-        quad_order=sol.quad_order,
-        quad_error=math.inf,
-        wall_time=time.perf_counter() - t_start,
-        theta=None,
     )

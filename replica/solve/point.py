@@ -275,7 +275,9 @@ def solve_fixed_ansatz(
     if fe.reference is not None:
         reference = _reference_point(problem, params, opts)
         if not reference.converged:
-            return _failed(problem, f"reference saddle point ({fe.reference.description}): {reference.status}", t_start)
+            return failed_solution(
+                problem, f"reference saddle point ({fe.reference.description}): {reference.status}", t_start
+            )
         params = {**params, **reference.order_parameters}
     if theta0 is None:
         theta0 = problem.initial(params)
@@ -397,17 +399,21 @@ def _plateau_point(problem: CompiledProblem, params, opts: SolverOptions) -> Sol
     )
 
 
-def _failed(problem: CompiledProblem, status: str, t_start: float) -> Solution:
+def failed_solution(
+    problem: CompiledProblem, status: str, t_start: float, last: Solution | None = None, iterations: int = 0
+) -> Solution:
+    """A point that did not converge: no values, ``status`` says why; ``last`` (the last attempt, if any)
+    gives the residual, method and quadrature order it reached."""
     names = problem.free_energy.order_parameter_names
     return Solution(
         order_parameters={n: None for n in names},
         observables={k: None for k in result_observable_names(problem)},
         converged=False,
-        residual=math.inf,
-        iterations=0,
-        method="-",
+        residual=last.residual if last is not None else math.inf,
+        iterations=iterations,
+        method=last.method if last is not None else "-",
         status=status,
-        quad_order=0,
+        quad_order=last.quad_order if last is not None else 0,
         quad_error=math.inf,
         wall_time=time.perf_counter() - t_start,
     )
@@ -424,7 +430,9 @@ def _analytic_point(problem: CompiledProblem, params, opts: SolverOptions, order
             break
         order *= 2
     if not error <= opts.quad_tol:
-        return _failed(problem, f"analytic branch: values not finite or not resolved (error {error:.2e})", t_start)
+        return failed_solution(
+            problem, f"analytic branch: values not finite or not resolved (error {error:.2e})", t_start
+        )
     values = {k: float(v) for k, v in coarse.items()}
     return Solution(
         order_parameters={},
