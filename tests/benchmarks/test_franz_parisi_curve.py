@@ -18,10 +18,6 @@ Run with ``make bench`` (or ``.venv/bin/pytest -q -m benchmark tests/benchmarks 
 from __future__ import annotations
 
 import collections
-import csv
-import json
-import subprocess
-import time
 
 import numpy as np
 import pytest
@@ -44,23 +40,8 @@ sweep:
 
 
 @pytest.mark.benchmark(group="franz_parisi_curve_200")
-def test_franz_parisi_curve_process(benchmark, replica_exe, tmp_path, capsys):
-    exe = replica_exe
-    config = tmp_path / "fp.yaml"
-    config.write_text(CONFIG)
-    out = tmp_path / "fp.csv"
-    walls: list[float] = []
-
-    def run():
-        t0 = time.perf_counter()
-        proc = subprocess.run([exe, "sweep", str(config), "-o", str(out)], capture_output=True, text=True, check=False)
-        walls.append(time.perf_counter() - t0)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-
-    benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
-    sidecar = json.loads(out.with_suffix(".json").read_text())
-    with open(out, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+def test_franz_parisi_curve_process(benchmark, timed_sweep, capsys):
+    wall, rows, sidecar = timed_sweep(CONFIG, "fp")
     assert len(rows) == POINTS == sidecar["points"]
     bad = [r["d"] for r in rows if r["converged"] != "true"]
     assert not bad, f"{len(bad)} points did not converge, e.g. d = {bad[:5]}"
@@ -72,7 +53,7 @@ def test_franz_parisi_curve_process(benchmark, replica_exe, tmp_path, capsys):
     per_point = timings["solve_s"] / POINTS
     benchmark.extra_info.update(
         points=POINTS,
-        wall_s=walls[-1],
+        wall_s=wall,
         compile_s=timings["compile_s"],
         solve_s_per_point=per_point,
         per_point_max_s=timings["per_point_max_s"],
@@ -81,6 +62,6 @@ def test_franz_parisi_curve_process(benchmark, replica_exe, tmp_path, capsys):
     with capsys.disabled():
         print(
             f"\nSUMMARY Franz-Parisi curve, {POINTS} points (alpha = 0.4, d = {D_START} .. {D_STOP}): whole process "
-            f"{walls[-1]:.1f} s, compile {timings['compile_s']:.1f} s, {per_point:.3f} s/point after compilation "
+            f"{wall:.1f} s, compile {timings['compile_s']:.1f} s, {per_point:.3f} s/point after compilation "
             f"(max {timings['per_point_max_s']:.2f} s); quadrature orders (points): {dict(sorted(orders.items()))}"
         )

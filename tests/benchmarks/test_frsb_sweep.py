@@ -17,10 +17,6 @@ Run with ``make bench`` (or ``.venv/bin/pytest -q -m benchmark tests/benchmarks/
 from __future__ import annotations
 
 import collections
-import csv
-import json
-import subprocess
-import time
 
 import pytest
 
@@ -37,23 +33,8 @@ sweep:
 
 
 @pytest.mark.benchmark(group="frsb_sweep_50")
-def test_frsb_sweep_process(benchmark, replica_exe, tmp_path, capsys):
-    exe = replica_exe
-    config = tmp_path / "frsb.yaml"
-    config.write_text(CONFIG)
-    out = tmp_path / "frsb.csv"
-    walls: list[float] = []
-
-    def run():
-        t0 = time.perf_counter()
-        proc = subprocess.run([exe, "sweep", str(config), "-o", str(out)], capture_output=True, text=True, check=False)
-        walls.append(time.perf_counter() - t0)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-
-    benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
-    sidecar = json.loads(out.with_suffix(".json").read_text())
-    with open(out, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+def test_frsb_sweep_process(benchmark, timed_sweep, capsys):
+    wall, rows, sidecar = timed_sweep(CONFIG, "frsb")
     assert len(rows) == POINTS
     failed = [round(float(r["alpha"]), 4) for r in rows if r["converged"] != "true"]
     rows = [r for r in rows if r["converged"] == "true"]
@@ -66,11 +47,11 @@ def test_frsb_sweep_process(benchmark, replica_exe, tmp_path, capsys):
     orders = collections.Counter(int(r["quad_order"]) for r in rows)
     solve = sidecar["timings"]["solve_s"]
     benchmark.extra_info.update(
-        wall_s=walls[-1], solve_s=solve, per_point_s=solve / POINTS, quad_orders=dict(orders), failed=failed
+        wall_s=wall, solve_s=solve, per_point_s=solve / POINTS, quad_orders=dict(orders), failed=failed
     )
     with capsys.disabled():
         print(
             f"\nSUMMARY full-RSB sweep, {POINTS} points (8 steps, kappa = -1, alpha 7.5 .. 11.4): whole process "
-            f"{walls[-1]:.1f} s, {solve / POINTS:.2f} s/point; "
+            f"{wall:.1f} s, {solve / POINTS:.2f} s/point; "
             f"quadrature orders (points): {dict(sorted(orders.items()))}; not converged at alpha = {failed}"
         )
