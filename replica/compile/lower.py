@@ -132,7 +132,8 @@ class _Printer(SciPyPrinter):
         u = expr.variable.name
         qs = ", ".join(self._print(q) for q in expr.qs)
         ms = ", ".join(self._print(m) for m in expr.ms)
-        return f"_parisi_pass({self._print(expr.boundary)}, ({qs},), ({ms},), _w{u}, {self._axes[u]})"
+        fields = ", ".join(self._print(f) for f in (expr.boundary, expr.slope, expr.curvature))
+        return f"_parisi_pass({fields}, ({qs},), ({ms},), _w{u}, {self._axes[u]})"
 
     def _print_ParisiAverage(self, expr):
         return f"_parisi_value({self._print(expr.args[0])})"

@@ -17,17 +17,25 @@ every step is vectorised over the grid and the nodes.
 
 Derivatives come from a forward pass that carries the Parisi measure P_i(u)
 (P_0 = the Gaussian of variance q_0; P_i = P_{i-1} pushed through the tilted
-kernel tau_ij = w_j exp(m_i (f_i(u + s_i z_j) - f_{i-1}(u)))):
+kernel tau_ij = w_j exp(m_i (f_i(u + s_i z_j) - f_{i-1}(u)))), and a backward
+pass that carries the slope f_i' down from the boundary's own derivative
+(f_{i-1}' = sum_j tau_ij f_i'(u + s_i z_j)):
 
-    d value / d Delta_i  = (1/2) sum_a P_{i-1}(a) sum_j tau_ij(a) [f_i'' + m_i f_i'^2](u_a + s_i z_j),
+    d value / d q_i      = -(1/2) (m_{i+1} - m_i) sum_a P_i(a) f_i'(u_a)^2,        i < k (m_0 = 0),
+    d value / d Delta_k  = (1/2) sum_a P_{k-1}(a) sum_j tau_kj(a) [f_k'' + m_k f_k'^2](u_a + s_k z_j),
     d value / d m_i      = (1/m_i) [sum P_i f_i - sum P_{i-1} f_{i-1}],
     d value / d f_k(u_b) = P_k(b),
 
 with s_i = sqrt(Delta_i). The last two are the exact derivatives (the
-adjoint) of the discretisation; the first is the heat-equation form, smooth
-down to Delta_i = 0, which differs from the literal derivative of the
-discrete step by the interpolation error only. The grid check (doubling
-the nodes) measures the discretisation error of all of them.
+adjoint) of the discretisation. The first two are the Parisi (heat-equation)
+forms, smooth down to Delta_i = 0, which differ from the literal derivative
+of the discrete steps by the interpolation error only; f_k' and f_k'' are the
+boundary's exact derivatives (the node differentiates it symbolically). Where
+two levels merge the step between them is the identity on the grid, so both
+carry the same sum P f'^2: a ladder whose levels merge at a stationary point
+(the plateau of a Parisi function on a fixed ladder of m_i) is stationary to
+rounding, not only to the grid's accuracy. The grid check (doubling the
+nodes) measures the discretisation error of all of them.
 """
 
 from __future__ import annotations
@@ -228,13 +236,15 @@ class LadderPass:
     qs: np.ndarray  # q_0 .. q_k
     ms: np.ndarray  # m_1 .. m_k
     boundary: np.ndarray  # f_k on the grid
+    slope: np.ndarray | None = None  # f_k' on the grid (exact; else differentiated from f_k)
+    curvature: np.ndarray | None = None  # f_k'' on the grid (exact; else differentiated from f_k)
     fs: list[np.ndarray] = field(default_factory=list)  # f_0 .. f_k
     shifts: list[_Shift] = field(default_factory=list)  # step 0 (top) .. k
     taus: list[np.ndarray] = field(default_factory=list)  # tilted weights tau_ij(a) of steps 1..k, (n_z, n_u)
     value: float = float("nan")
 
     @classmethod
-    def run(cls, boundary: np.ndarray, qs, ms, grid: FieldGrid) -> LadderPass:
+    def run(cls, boundary: np.ndarray, qs, ms, grid: FieldGrid, slope=None, curvature=None) -> LadderPass:
         """The backward recursion, step i = k .. 1 (a log-sum-exp over the nodes at every u_a):
 
             f_{i-1}(u_a) = (1/m_i) ln sum_j w_j exp(m_i f_i(u_a + s_i z_j)),
@@ -245,6 +255,9 @@ class LadderPass:
         qs = np.asarray(qs, dtype=float)
         ms = np.asarray(ms, dtype=float)
         self = cls(grid, qs, ms, np.asarray(boundary, dtype=float))
+        if slope is not None and curvature is not None:
+            self.slope = np.broadcast_to(np.asarray(slope, dtype=float), grid.u.shape)
+            self.curvature = np.broadcast_to(np.asarray(curvature, dtype=float), grid.u.shape)
         deltas = np.diff(qs)
         if qs[0] < 0 or np.any(deltas < 0) or np.any(ms <= 0) or not np.all(np.isfinite(self.boundary)):
             self.fs = [np.full_like(grid.u, np.nan)] * (len(qs))
@@ -298,36 +311,70 @@ class LadderPass:
         return out
 
     @cached_property
-    def delta_gradient(self) -> np.ndarray:
-        """d value / d Delta_i for i = 0 (Delta_0 = q_0) .. k, in the heat-equation form.
+    def _top_derivatives(self) -> tuple[np.ndarray, np.ndarray]:
+        """f_k' and f_k'' on the grid: the boundary's own (exact) if given, else its interpolant's."""
+        if self.slope is not None and self.curvature is not None:
+            return self.slope, self.curvature
+        sh = _shift(self.grid.order, 0.0)
+        fp = _pad(self.boundary, sh.pad)
+        return _gather(fp, sh, sh.dweight)[0], _gather(fp, sh, sh.d2weight)[0]
 
-        d f_{i-1}(u) / d Delta_i = (1/2) <f_i'' + m_i f_i'^2>_tau (Gaussian integration by
-        parts of <f_i' z>_tau / (2 sqrt Delta_i)), so
+    @cached_property
+    def slopes(self) -> list[np.ndarray]:
+        """f_0' .. f_k' on the grid, carried down the ladder by the tilted kernel:
 
-            d value / d Delta_i = (1/2) sum_a P_{i-1}(a) sum_j tau_ij(a) [f_i'' + m_i f_i'^2](u_a + s_i z_j),
+            f_{i-1}'(u_a) = sum_j tau_ij(a) f_i'(u_a + s_i z_j),
 
-        and (1/2) sum_j w_j f_0''(s_0 z_j) for the top step. The form by parts is smooth
-        down to Delta_i = 0; the literal derivative of the discrete step would divide
-        the interpolation error of f_i' by sqrt(Delta_i).
+        the derivative of the recursion (f_i' between grid points is interpolated, like f_i).
         """
-        g = self.grid
-        out = np.zeros(len(self.qs))
-        for i in range(len(self.qs)):
+        out = [self._top_derivatives[0]]
+        for i in range(len(self.ms), 0, -1):
             sh = self.shifts[i]
-            fp = _pad(self.fs[i], sh.pad)
-            if i == 0:
-                d2 = _gather_at(fp, sh, sh.d2weight, g.center)
-                out[i] = 0.5 * float(np.dot(sh.w, d2))
-            else:
-                out[i] = 0.5 * _tilted_curvature(fp, sh, self.ms[i - 1], self.taus[i - 1], self.measures[i - 1])
-        return out
+            y = _gather(_pad(out[-1], sh.pad), sh, sh.weight)
+            y *= self.taus[i - 1]
+            out.append(np.sum(y, axis=0))
+        return out[::-1]
+
+    @cached_property
+    def top_gradient(self) -> float:
+        """d value / d Delta_k of the last step, in the heat-equation form (smooth down to Delta_k = 0):
+
+            (1/2) sum_a P_{k-1}(a) sum_j tau_kj(a) [f_k'' + m_k f_k'^2](u_a + s_k z_j),
+
+        with f_k' and f_k'' the boundary's derivatives, interpolated between grid points;
+        (1/2) sum_j w_j f_0''(s_0 z_j) when the ladder has no step.
+        """
+        d1, d2 = self._top_derivatives
+        k = len(self.ms)
+        sh = self.shifts[k]
+        if k == 0:
+            return 0.5 * float(np.dot(sh.w, _gather_at(_pad(d2, sh.pad), sh, sh.weight, self.grid.center)))
+        slope = _gather(_pad(d1, sh.pad), sh, sh.weight)
+        slope *= slope
+        slope *= self.ms[k - 1]
+        slope += _gather(_pad(d2, sh.pad), sh, sh.weight)
+        slope *= self.taus[k - 1]
+        return 0.5 * float(np.dot(np.sum(slope, axis=0), self.measures[k - 1]))
 
     @cached_property
     def q_gradient(self) -> np.ndarray:
-        """d value / d q_i at fixed boundary values: dDelta_i - dDelta_{i+1}."""
-        d = self.delta_gradient
-        out = d.copy()
-        out[:-1] -= d[1:]
+        """d value / d q_i at fixed boundary values.
+
+        Below the top, the Parisi form (the heat-equation derivatives of two neighbouring
+        steps combined through the recursion; m_0 = 0):
+
+            d value / d q_i = -(1/2) (m_{i+1} - m_i) sum_a P_i(a) f_i'(u_a)^2,   i < k,
+
+        and d value / d Delta_k for the top (``top_gradient``). Where two levels merge
+        (Delta_{i+1} = 0) the step is the identity on the grid, so their averages of f'^2 are
+        the same numbers and merged levels of a stationary ladder stay exactly stationary.
+        """
+        k = len(self.ms)
+        mm = np.concatenate([[0.0], self.ms])
+        out = np.empty(k + 1)
+        for i in range(k):
+            out[i] = -0.5 * (mm[i + 1] - mm[i]) * float(np.dot(self.measures[i], self.slopes[i] ** 2))
+        out[k] = self.top_gradient
         return out
 
     @cached_property
@@ -347,24 +394,33 @@ class LadderPass:
 class BatchPass:
     """Ladder passes for a batch of parameter sets (one pass per batch element)."""
 
-    def __init__(self, boundary, qs, ms, grid: FieldGrid, axis: int):
+    def __init__(self, boundary, qs, ms, grid: FieldGrid, axis: int, slope=None, curvature=None):
         self.grid = grid
         self.axis = axis
-        b = np.asarray(boundary, dtype=float)
         ndim_quad = -axis  # the field axis and the quadrature axes after it
+        fields = [np.asarray(x, dtype=float) for x in (boundary, slope, curvature) if x is not None]
         qs = [np.asarray(q, dtype=float) for q in qs]
         ms = [np.asarray(m, dtype=float) for m in ms]
         # batch shape: from everything except the trailing quadrature axes
-        lead = [x.shape[: max(x.ndim - ndim_quad, 0)] for x in [b, *qs, *ms]]
+        lead = [x.shape[: max(x.ndim - ndim_quad, 0)] for x in [*fields, *qs, *ms]]
         self.batch = np.broadcast_shapes(*lead)
         self.out_shape = self.batch + (1,) * ndim_quad
-        b = np.moveaxis(np.broadcast_to(b, self.batch + b.shape[len(b.shape) - ndim_quad :]), axis, -1)
-        b = np.broadcast_to(b, b.shape[:-1] + (len(grid.u),)).reshape(self.batch + (-1, len(grid.u)))
+        b, *derivatives = [self._on_grid(x) for x in fields]
         self.passes = []
         for idx in _indices(self.batch):
             q = [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in qs]
             m = [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in ms]
-            self.passes.append(LadderPass.run(b[idx][0], q, m, grid))
+            exact = [d[idx][0] for d in derivatives] if derivatives else [None, None]
+            self.passes.append(LadderPass.run(b[idx][0], q, m, grid, *exact))
+
+    def _on_grid(self, values: np.ndarray) -> np.ndarray:
+        """A function of the field, broadcast to the batch: shape batch + (1, grid points)."""
+        ndim_quad = -self.axis
+        if values.ndim < ndim_quad:  # a constant (e.g. the curvature of a linear boundary)
+            values = values.reshape((1,) * (ndim_quad - values.ndim) + values.shape)
+        v = np.broadcast_to(values, self.batch + values.shape[len(values.shape) - ndim_quad :])
+        v = np.moveaxis(v, self.axis, -1)
+        return np.broadcast_to(v, v.shape[:-1] + (len(self.grid.u),)).reshape(self.batch + (-1, len(self.grid.u)))
 
     def _collect(self, fn) -> np.ndarray:
         vals = [fn(p) if p.ok else np.nan for p in self.passes]
@@ -380,11 +436,7 @@ class BatchPass:
         return self._collect(lambda p: p.m_gradient[i - 1])
 
     def bottom_average(self, values) -> np.ndarray:
-        v = np.asarray(values, dtype=float)
-        ndim_quad = -self.axis
-        v = np.broadcast_to(v, self.batch + v.shape[len(v.shape) - ndim_quad :])
-        v = np.moveaxis(v, self.axis, -1)
-        v = np.broadcast_to(v, v.shape[:-1] + (len(self.grid.u),)).reshape(self.batch + (-1, len(self.grid.u)))
+        v = self._on_grid(np.asarray(values, dtype=float))
         vals = [
             p.bottom_average(v[idx][0]) if p.ok else np.nan
             for idx, p in zip(_indices(self.batch), self.passes, strict=True)
@@ -396,8 +448,8 @@ def _indices(batch: tuple[int, ...]):
     return list(np.ndindex(*batch)) if batch else [()]
 
 
-def parisi_pass(boundary, qs, ms, grid: FieldGrid, axis: int) -> BatchPass:
-    return BatchPass(boundary, qs, ms, grid, axis)
+def parisi_pass(boundary, slope, curvature, qs, ms, grid: FieldGrid, axis: int) -> BatchPass:
+    return BatchPass(boundary, qs, ms, grid, axis, slope, curvature)
 
 
 def parisi_value(p: BatchPass) -> np.ndarray:

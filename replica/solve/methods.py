@@ -77,6 +77,26 @@ class Domain:
             )
         return out
 
+    def held(self, theta: Vector, step: Vector) -> np.ndarray:
+        """Order parameters at a closed end of the box (to 1e-12, relative) that ``step`` would push out of it."""
+        out = np.zeros(len(theta), dtype=bool)
+        for i, (p, x, d) in enumerate(zip(self.parameters, theta, step, strict=False)):
+            scale = 1e-12 * max(1.0, abs(x))
+            out[i] = (p.lower_closed and x <= p.lower + scale and d < 0) or (
+                p.upper_closed and x >= p.upper - scale and d > 0
+            )
+        return out
+
+    def onto_closed_ends(self, theta: Vector) -> Vector:
+        """``theta`` with every order parameter beyond a closed end of its domain put on that end."""
+        out = np.array(theta, dtype=float)
+        for i, p in enumerate(self.parameters):
+            if p.lower_closed and out[i] < p.lower:
+                out[i] = p.lower
+            elif p.upper_closed and out[i] > p.upper:
+                out[i] = p.upper
+        return out
+
     def at_open_end(self, theta: Vector, closeness: float = 1e-10) -> list[str]:
         """Names of the order parameters within ``closeness`` (relative) of an open end of their domain.
 
@@ -259,6 +279,8 @@ def newton(
             return Iteration(theta, residual, it, False, "newton: singular Jacobian", jac)
         trial, g_trial = _line_search(residual_fn, theta, step, g, domain, first=lambda t: system(t))
         if trial is None:
+            trial, g_trial = _bounded_step(residual_fn, theta, step, g, jac, domain)
+        if trial is None:
             return Iteration(theta, residual, it, False, "newton: line search failed", jac)
         theta = trial
         if isinstance(g_trial, tuple):  # the full step: system() was called there
@@ -284,6 +306,34 @@ def _line_search(residual_fn, theta, step, g, domain, first=None):
             g_trial = out[0] if isinstance(out, tuple) else out
             if np.all(np.isfinite(g_trial)) and np.linalg.norm(g_trial) <= (1.0 - 1e-4 * t) * norm:
                 return trial, out
+        t *= 0.5
+    return None, None
+
+
+def _bounded_step(residual_fn, theta, step, g, jac, domain):
+    """A step that stops at the closed ends of the domain, where the plain Newton step fails.
+
+    A root of G may lie on a closed end of the box while the linearised root lies just
+    beyond it: two levels of a Parisi ladder that merge (an increment at zero) are a
+    stationary point that every iterate approaches from inside. Order parameters already
+    at a closed end that the Newton step pushes out are held there and the others take
+    the least-squares step of all the equations (G must vanish at a root on the boundary
+    too, the held equations included); the trial point is put onto the closed ends it
+    crosses; then the usual backtracking. (None, None) if that fails too.
+    """
+    held = domain.held(theta, step)
+    if held.any():
+        free = ~held
+        step = np.zeros_like(step)
+        step[free] = np.linalg.lstsq(jac[:, free], -g, rcond=None)[0]
+    norm = float(np.linalg.norm(g))
+    t = 1.0
+    while t >= 1e-10:
+        trial = domain.onto_closed_ends(theta + t * step)
+        if domain.inside(trial):
+            g_trial = np.asarray(residual_fn(trial), dtype=float)
+            if np.all(np.isfinite(g_trial)) and np.linalg.norm(g_trial) <= (1.0 - 1e-4 * t) * norm:
+                return trial, g_trial
         t *= 0.5
     return None, None
 
@@ -314,6 +364,8 @@ def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Ite
         except np.linalg.LinAlgError:
             step = None
         trial, g_new = (None, None) if step is None else _line_search(residual_fn, theta, step, g, domain)
+        if trial is None and fresh and step is not None:
+            trial, g_new = _bounded_step(residual_fn, theta, step, g, jac, domain)
         if trial is None:
             if fresh:
                 why = "singular Jacobian" if step is None else "line search failed"

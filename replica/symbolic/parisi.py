@@ -37,26 +37,30 @@ import sympy as sp
 class ParisiPass(sp.Expr):
     """The recursion itself; shared by the nodes computed from it.
 
-    args: (boundary, u, k, q_0, ..., q_k, m_1, ..., m_k), flat (no Tuple that
-    a common-subexpression pass could replace by a symbol).
+    args: (boundary, its first and second derivatives in u, u, k, q_0, ..., q_k,
+    m_1, ..., m_k), flat (no Tuple that a common-subexpression pass could replace
+    by a symbol). The derivatives are taken here, before any such pass: the kernel
+    carries the exact f_k' and f_k'' down the ladder (compile/parisi.py).
     """
 
     is_commutative = True
 
     def __new__(cls, boundary, variable, qs, ms=None):
-        if ms is None:  # rebuilt by sympy from the flat args: (boundary, u, k, *qs, *ms)
+        if ms is None:  # rebuilt by sympy from the flat args
             raise TypeError("ParisiPass(boundary, u, qs, ms)")
-        return cls._flat(boundary, variable, list(qs), list(ms))
-
-    @classmethod
-    def _flat(cls, boundary, variable, qs, ms):
         boundary = sp.sympify(boundary)
         if not isinstance(variable, sp.Symbol):
             raise TypeError("the field variable of a Parisi ladder must be a Symbol")
+        slope = sp.diff(boundary, variable)
+        return cls._flat(boundary, slope, sp.diff(slope, variable), variable, list(qs), list(ms))
+
+    @classmethod
+    def _flat(cls, boundary, slope, curvature, variable, qs, ms):
         if len(qs) != len(ms) + 1:
             raise ValueError(f"a ladder of {len(ms)} steps needs {len(ms) + 1} overlaps, got {len(qs)}")
         k = sp.Integer(len(ms))
-        return sp.Expr.__new__(cls, boundary, variable, k, *map(sp.sympify, qs), *map(sp.sympify, ms))
+        fields = map(sp.sympify, (boundary, slope, curvature))
+        return sp.Expr.__new__(cls, *fields, variable, k, *map(sp.sympify, qs), *map(sp.sympify, ms))
 
     @property
     def func(self):
@@ -67,24 +71,32 @@ class ParisiPass(sp.Expr):
         return self.args[0]
 
     @property
-    def variable(self) -> sp.Symbol:
+    def slope(self) -> sp.Expr:
         return self.args[1]
 
     @property
+    def curvature(self) -> sp.Expr:
+        return self.args[2]
+
+    @property
+    def variable(self) -> sp.Symbol:
+        return self.args[3]
+
+    @property
     def steps(self) -> int:
-        return int(self.args[2])
+        return int(self.args[4])
 
     @property
     def qs(self) -> tuple:
-        return self.args[3 : 4 + self.steps]
+        return self.args[5 : 6 + self.steps]
 
     @property
     def ms(self) -> tuple:
-        return self.args[4 + self.steps :]
+        return self.args[6 + self.steps :]
 
     @property
     def free_symbols(self):
-        out = self.boundary.free_symbols - {self.variable}
+        out = (self.boundary.free_symbols | self.slope.free_symbols | self.curvature.free_symbols) - {self.variable}
         for x in (*self.qs, *self.ms):
             out |= x.free_symbols
         return out
@@ -98,9 +110,9 @@ class ParisiPass(sp.Expr):
         return f"Parisi[{printer._print(self.boundary)}; q={printer._print(self.qs)}, m={printer._print(self.ms)}]"
 
 
-def _rebuild_pass(boundary, variable, k, *rest):
+def _rebuild_pass(boundary, slope, curvature, variable, k, *rest):
     k = int(k)
-    return ParisiPass._flat(boundary, variable, list(rest[: k + 1]), list(rest[k + 1 :]))
+    return ParisiPass._flat(boundary, slope, curvature, variable, list(rest[: k + 1]), list(rest[k + 1 :]))
 
 
 class _ParisiNode(sp.Expr):

@@ -167,3 +167,20 @@ def test_quadrature_check_bounds_the_order_parameters():
     finer = solve_point(problem, params, SolverOptions(tol=1e-12, quad_tol=1e-8, quad_order=4 * sol.quad_order))
     for name, value in finer.order_parameters.items():
         assert abs(sol.order_parameters[name] - value) <= opts.quad_tol
+
+
+def test_newton_reaches_a_root_on_a_closed_end():
+    # G = (x - (y - 1)^2, y - 1 + x) has a root at (0, 1) on the closed end x = 0 (the other at x = 1).
+    # From (0, 0.6) the Newton step points out of the domain (dx = -0.8): the plain line search cannot
+    # move; x is held at its end and y takes the least-squares step, then Newton converges there.
+    params = [OrderParameter("x", 0.0, 0.0, 1.0, lower_closed=True), OrderParameter("y", 0.6, -5.0, 5.0)]
+
+    def system(t):
+        return (
+            np.array([t[0] - (t[1] - 1) ** 2, t[1] - 1 + t[0]]),
+            np.array([[1.0, -2 * (t[1] - 1)], [1.0, 1.0]]),
+        )
+
+    it = newton(system, lambda t: system(t)[0], np.array([0.0, 0.6]), Domain(params), tol=1e-12, max_iter=50)
+    assert it.converged, it.status
+    assert it.theta[0] == pytest.approx(0.0, abs=1e-12) and it.theta[1] == pytest.approx(1.0, abs=1e-6)
