@@ -43,8 +43,9 @@ same architecture; see ``_teacher_student``. ``weights: binary`` is not implemen
 Ansatze: ``rs``; ``1rsb`` (K = 1, m an order parameter: d phi / d m = 0); ``krsb`` and
 ``frsb`` (the fixed uniform ladder m_i = i/(K+1), all levels free: ``frsb`` is the same
 ladder with more steps, a discretisation of the continuous Parisi functions whose error
-is that of K). For L > 1 the RSB ansatze are declared but their solutions do not yet converge
-reliably from the seeds (docs/deep_network.md); L = 1 is tested.
+is that of K). For L > 1 the RSB ansatze are refused (a config error): the fixed-ladder
+equations have several stationary points and the solver does not yet select the Parisi one
+(docs/deep_network.md); L = 1 is tested.
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ def deep_network(options: dict, params: dict) -> FreeEnergy:
         return _teacher_student(L)
     if ansatz == "rs":
         return _network(L, 0, None)
+    if L > 1:
+        raise ConfigError(
+            "options.ansatz",
+            f"{ansatz} with hidden layers (L > 1) is not available yet: on the fixed ladder the solver reaches "
+            "stationary points that are not the Parisi solution (free entropy above the RS one; "
+            "docs/deep_network.md); use rs, or L = 1",
+        )
     if ansatz == "1rsb":
         return _network(L, 1, "optimised")
     steps = int(options.get("steps") or DEFAULT_STEPS[ansatz])

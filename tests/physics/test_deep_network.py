@@ -174,6 +174,7 @@ def test_cold_start_far_above_thresholds_equals_continuation():
             {"params": {"alpha": 1.0, "L": 3}, "options": {"scenario": "teacher_student", "ansatz": "krsb"}},
             "options.ansatz",
         ),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb"}}, "options.ansatz"),
         ({"params": {"alpha": 1.0, "L": 3}, "sweep": {"L": {"values": [2, 3]}}}, "sweep.L"),
         (
             {
