@@ -9,6 +9,7 @@ open a liquid group (plain ``lambdify``: no averages in them).
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 
 import numpy as np
@@ -32,6 +33,13 @@ class CompiledLayers:
         self.criterion = list(self.declaration.criterion)
         self._requires = {names.index(n): set(g) for n, g in self.declaration.requires.items()}
         self._shared = {names.index(n) for n in self.declaration.shared}
+        self.kept: frozenset[int] = frozenset()  # liquid groups never opened (``keeping_liquid``)
+
+    def keeping_liquid(self, groups) -> CompiledLayers:
+        """A copy that holds the groups ``groups`` liquid even where their liquid is unstable."""
+        out = copy.copy(self)
+        out.kept = frozenset(groups)
+        return out
 
     @property
     def count(self) -> int:

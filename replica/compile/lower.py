@@ -25,6 +25,7 @@ arguments like the control parameters.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -433,6 +434,13 @@ class CompiledProblem:
         from .layers import CompiledLayers
 
         return CompiledLayers(self.free_energy)
+
+    def keeping_liquid(self, groups) -> CompiledProblem:
+        """This problem with the liquid layers ``groups`` never opened: a glass transition is located
+        on the liquid side, where the layer's stability function is computed."""
+        out = copy.copy(self)
+        out.layers = self.layers.keeping_liquid(groups)  # an instance value in place of the cached one
+        return out
 
     @cached_property
     def ladder(self):

@@ -43,9 +43,10 @@ same architecture; see ``_teacher_student``. ``weights: binary`` is not implemen
 Ansatze: ``rs``; ``1rsb`` (K = 1, m an order parameter: d phi / d m = 0); ``krsb`` and
 ``frsb`` (the fixed uniform ladder m_i = i/(K+1), all levels free: ``frsb`` is the same
 ladder with more steps, a discretisation of the continuous Parisi functions whose error
-is that of K). For L > 1 the RSB ansatze are refused (a config error): the fixed-ladder
-equations have several stationary points and the solver does not yet select the Parisi one
-(docs/deep_network.md); L = 1 is tested.
+is that of K). The fixed-ladder equations have many stationary points (levels merged in every
+pattern); the Parisi solution minimises over the overlaps (Q, q, m) after maximising over the
+conjugates q_hat, which the model declares (``maximised``): the point solver descends
+max_{q_hat} phi (solve/saddle.py). L = 1 is the perceptron (a plain minimum).
 """
 
 from __future__ import annotations
@@ -124,13 +125,6 @@ def deep_network(options: dict, params: dict) -> FreeEnergy:
         return _teacher_student(L)
     if ansatz == "rs":
         return _network(L, 0, None)
-    if L > 1:
-        raise ConfigError(
-            "options.ansatz",
-            f"{ansatz} with hidden layers (L > 1) is not available yet: on the fixed ladder the solver reaches "
-            "stationary points that are not the Parisi solution (free entropy above the RS one; "
-            "docs/deep_network.md); use rs, or L = 1",
-        )
     if ansatz == "1rsb":
         return _network(L, 1, "optimised")
     steps = int(options.get("steps") or DEFAULT_STEPS[ansatz])
@@ -233,8 +227,11 @@ def _network(L: int, steps: int, ladder: str | None) -> FreeEnergy:
         description=f"deep perceptron network of depth {L}, spherical weights, random data, {what}",
         difference_jacobian=True,
         layers=layers,
-        # L = 1 is the spherical perceptron, a minimum in Q; deeper, the spins' conjugates make it a saddle
-        extremum="min" if L == 1 else None,
+        # L = 1 is the spherical perceptron, a minimum in Q. Deeper, the spins' conjugates make it a
+        # saddle: RS is solved as a root of the gradient; an RSB ladder as min over (Q, q) of max over
+        # q_hat, which picks the Parisi solution among the fixed ladder's stationary points
+        extremum="min" if L == 1 or steps > 0 else None,
+        maximised=tuple(s.name for l in range(1, L) for s in q_hat_sym[l]) if steps > 0 else (),
     )
 
 

@@ -40,8 +40,8 @@ import time
 import numpy as np
 
 from ..compile import CompiledProblem
-from ..compile.lower import CompiledProblem as _Compiled
 from .methods import domain_of, newton
+from .pinned import PinnedProblem
 from .point import Solution, SolverOptions, failed_solution, result_observable_names, solve_fixed_ansatz
 
 # seed amplitudes, times c/(1 + c) for the largest criterion c of the layers opened (a continuous
@@ -51,71 +51,6 @@ SEED_AMPLITUDES = (0.2, 0.6, 0.07, 1.0)
 SEED_ITERATIONS = 100  # Newton iterations for one seed, and of the deflated stage
 DEFLATED_TOL = 1e-7  # the deflated stage stops here; the plain system is solved from there
 MARGINAL = 1e-7  # a criterion below this is at its threshold: the liquid is kept
-
-
-class PinnedProblem:
-    """A CompiledProblem with the order parameters outside ``free`` held at their values in ``base``.
-
-    It offers what the point solver uses (residual, system, values, hessian, ...) in the
-    free order parameters only; the held ones' equations are dropped (they are checked
-    on the whole problem afterwards).
-    """
-
-    def __init__(self, problem: CompiledProblem, free: np.ndarray, base: np.ndarray, deflate=()):
-        self.problem = problem
-        self.index = np.flatnonzero(free)
-        position = {int(i): k for k, i in enumerate(self.index)}
-        self.deflate = [np.array([position[int(i)] for i in group], dtype=int) for group in deflate]
-        self.base = np.asarray(base, dtype=float)
-        fe = problem.free_energy
-        self.free_energy = dataclasses.replace(fe, order_parameters=[fe.order_parameters[i] for i in self.index])
-        self.n = len(self.index)
-        self.value_names = problem.value_names
-        self.ladder = None
-        self.jacobian_is_numeric = True
-        self.has_fixed_point = False
-
-    def full(self, theta) -> np.ndarray:
-        out = self.base.copy()
-        out[self.index] = np.asarray(theta, dtype=float)
-        return out
-
-    def quadrature(self, order: int):
-        return self.problem.quadrature(order)
-
-    def grid_points(self, order: int) -> int:
-        return self.problem.grid_points(order)
-
-    def ladder_points(self, order: int) -> int:
-        return self.problem.ladder_points(order)
-
-    def initial(self, params) -> np.ndarray:
-        return self.base[self.index]
-
-    def residual(self, theta, params, quad) -> np.ndarray:
-        g = np.asarray(self.problem.residual(self.full(theta), params, quad), dtype=float)[self.index]
-        theta = np.asarray(theta, dtype=float)
-        for group in self.deflate:
-            g = g * (1.0 + 1.0 / max(float(np.sum(theta[group] ** 2)), 1e-300))
-        return g
-
-    def system(self, theta, params, quad) -> tuple[np.ndarray, np.ndarray]:
-        g = self.residual(theta, params, quad)
-        return g, _Compiled._difference_jacobian(self, lambda t: self.residual(t, params, quad), theta, g)
-
-    def values(self, theta, params, quad) -> dict:
-        return self.problem.values(self.full(theta), params, quad)
-
-    def hessian(self, theta, params, quad) -> np.ndarray:
-        def grad(t):
-            args = self.problem._call_args(self.full(t), params, quad)
-            return np.array(self.problem._stability(args), dtype=float)[self.index]
-
-        jac = _Compiled._difference_jacobian(self, grad, theta, grad(theta))
-        return 0.5 * (jac + jac.T)
-
-    def objective(self, theta, params, quad):  # pragma: no cover - layered models are saddles (no extremum)
-        raise NotImplementedError("a layered model is solved as a saddle point")
 
 
 def solve_layers(
@@ -131,7 +66,7 @@ def solve_layers(
     lay = problem.layers
     theta = problem.initial(params) if theta0 is None else np.array(theta0, dtype=float)
     theta = np.where(np.isfinite(theta), theta, problem.initial(params))
-    glassy = lay.glassy(theta)
+    glassy = lay.glassy(theta) - lay.kept
     notes: list[str] = []
     order = quad_order
     if glassy:  # a glassy start at or below its layer's threshold: the glassy solution is (about) zero there
@@ -158,8 +93,11 @@ def solve_layers(
             continue
         values = problem.values(theta, params, problem.quadrature(order))
         criteria = {g: float(values[lay.criterion[g]]) for g in range(lay.count) if g not in glassy}
-        unstable = {g for g, c in criteria.items() if c > MARGINAL}
+        unstable = {g for g, c in criteria.items() if c > MARGINAL and g not in lay.kept}
         marginal = {g for g, c in criteria.items() if 0 < c <= MARGINAL}
+        held = {g for g, c in criteria.items() if c > MARGINAL and g in lay.kept}
+        if held and not unstable:
+            notes.append(f"{_names(lay, held)} held liquid although unstable (a glass transition is located there)")
         if not unstable:
             if marginal:
                 notes.append(f"{_names(lay, marginal)} at threshold (criterion <= {MARGINAL:g}): kept liquid")
@@ -210,7 +148,7 @@ def _solve_glassy(problem, params, opts, theta, glassy, warm, order) -> tuple[So
     order = min(max(opts.quad_order, order or 0), opts.max_quad_order)
     quad = problem.quadrature(order)
     iterations = 0
-    if glassy:
+    if glassy and not problem.free_energy.maximised:  # (a min-max descent needs no deflation: it leaves the liquid)
         first = newton(
             lambda t: deflated.system(t, params, quad),
             lambda t: deflated.residual(t, params, quad),

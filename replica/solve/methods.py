@@ -418,8 +418,8 @@ def descend(
     eigenvalues replaced by their absolute values, so every step
     -B^-1 grad goes downhill (at most MAX_STEP in any order parameter,
     relative to max(1, |theta_i|)), and is then carried by BFGS updates.
-    Order parameters at a closed end of their domain that descent would push
-    out stay there for the step (an active set); a point where only they
+    Order parameters at a closed end of their domain that descent (or the
+    quasi-Newton step) would push out stay there for the step (an active set); a point where only they
     keep the gradient from zero is not a solution and is reported as such.
     Backtracking keeps iterates inside the domain (a step goes at most 90%
     of the way to an open end of the box, and is projected onto the monotone
@@ -461,11 +461,16 @@ def descend(
             names = ", ".join(p.name for p, h in zip(domain.parameters, held, strict=False) if h)
             why = f"descent: stopped at the end of the domain of {names} (phi still decreases outwards)"
             return Iteration(theta, residual, it, False, why, sign * curvature)
-        step = np.zeros_like(theta)
-        try:
-            step[free] = -np.linalg.solve(curvature[np.ix_(free, free)], grad[free])
-        except np.linalg.LinAlgError:  # a singular (e.g. all-zero) curvature block: steepest descent
-            step[free] = -grad[free]
+        for _ in range(len(theta)):  # order parameters at a closed end that the step would push out are held too
+            step = np.zeros_like(theta)
+            try:
+                step[free] = -np.linalg.solve(curvature[np.ix_(free, free)], grad[free])
+            except np.linalg.LinAlgError:  # a singular (e.g. all-zero) curvature block: steepest descent
+                step[free] = -grad[free]
+            out = domain.held(theta, step) & free
+            if not out.any():
+                break
+            free &= ~out
         reach = float(np.max(np.abs(step) / (MAX_STEP * np.maximum(1.0, np.abs(theta)))))
         if reach > 1.0:  # a trust region: soft and flipped curvature would send the step far away
             step = step / reach

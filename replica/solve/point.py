@@ -31,6 +31,7 @@ import numpy as np
 
 from ..compile import CompiledProblem
 from .methods import Iteration, anderson, descend, domain_of, fixed_point, newton
+from .saddle import descend_saddle
 
 METHODS = ("hybrid", "newton", "fixed_point", "anderson", "descent")
 FINISH_WITH_NEWTON = 1e-5  # descent that stalls below this gradient hands over to Newton
@@ -138,6 +139,14 @@ def _run_method(
     common = dict(tol=opts.tol, max_iter=opts.max_iter)
     has_fp = problem.has_fixed_point
     extremum = problem.free_energy.extremum
+    if problem.free_energy.maximised and opts.method in ("hybrid", "descent"):
+        # a min-max saddle (phi maximised in the declared conjugates): descent of max_y phi
+        it = descend_saddle(problem, params, quad, theta0, **common)
+        if it.converged or not it.residual < FINISH_WITH_NEWTON:
+            return it
+        near = newton(system, residual_fn, it.theta, domain, **common, broyden=problem.jacobian_is_numeric)
+        status = f"{it.status}+newton" + ("" if near.converged else f" ({near.status})")
+        return Iteration(near.theta, near.residual, it.iterations + near.iterations, near.converged, status)
     if opts.method == "descent" or (opts.method == "hybrid" and extremum is not None and not has_fp):
         # hybrid, for a model whose saddle point is an extremum and that has no fixed-point form
         if extremum is None:

@@ -303,6 +303,11 @@ def locate(
     result = Transition(request.kind, request.parameter, None, request.tol, False, "", others, (lo, hi))
     result.options = request.label
     result.layer = request.layer
+    if request.kind == "glass":
+        problem, theta0, quad_order, why = _liquid_side(problem, request, params, opts, theta0, quad_order)
+        if why is not None:
+            result.message = why
+            return result
     count = max(request.scan, 2)
     xs = np.geomspace(lo, hi, count) if request.spacing == "log" else np.linspace(lo, hi, count)
     if kind.routine == "first_order":
@@ -361,6 +366,29 @@ def locate(
         f"{failed} failed, {skipped} beyond capacity"
     )
     return result
+
+
+def _liquid_side(problem, request, params, opts, theta0, quad_order):
+    """The problem a glass transition of ``request.layer`` is located on: the layers liquid at the low
+    end of the bracket held liquid over the whole scan.
+
+    The transition is where the liquid of the layer turns unstable (its stability function, computed
+    on the liquid, crosses zero), with the layers glassy at the low end glassy throughout: the scan
+    then never opens a layer just above its threshold, where the new glassy solution is of the size
+    of the tolerances. Returns (problem, start, order, None), or a reason the bracket cannot be used.
+    """
+    p = dict(params)
+    p[request.parameter] = request.bracket[0]
+    sol = solve_point(problem, p, opts, theta0=theta0, warm=theta0 is not None, quad_order=quad_order)
+    where = f"{request.parameter} = {request.bracket[0]:g}"
+    if not sol.converged:
+        return problem, theta0, quad_order, f"the low end of the bracket ({where}) did not converge ({sol.status})"
+    lay = problem.layers
+    glassy = lay.glassy(sol.theta)
+    if request.layer - 1 in glassy:
+        return problem, theta0, quad_order, f"layer {request.layer} is already glassy at the low end ({where})"
+    held = problem.keeping_liquid(set(range(lay.count)) - glassy)
+    return held, sol.theta, sol.quad_order, None
 
 
 JAMMING_WALK, JAMMING_HALVINGS, JAMMING_ITERATIONS = 30, 6, 100

@@ -257,6 +257,11 @@ class FreeEnergy:
       is >= 0 where it applies, and whose observables give this model's
       observables and order parameters there (by name). The point solver
       returns it where it holds, and solves phi elsewhere.
+    - ``maximised``: conjugate order parameters in which phi is maximised at fixed
+      values of the others, which minimise it (``extremum`` "min"): the saddle point
+      is min_x max_y phi, as for the conjugates of a Legendre-transformed entropy
+      (Ising spins). The point solver descends max_y phi (solve/saddle.py), which
+      selects the Parisi solution among the stationary points of a fixed ladder.
     - ``nonnegative``: observable -> what a negative value means; a converged
       point where it is negative is a solution of the equations beyond the
       physical branch (an analytic continuation, kept so that the zero is a
@@ -285,6 +290,7 @@ class FreeEnergy:
     layers: LiquidLayers | None = None
     plateau: FreeEnergy | None = None
     nonnegative: dict[str, str] = field(default_factory=dict)
+    maximised: tuple[str, ...] = ()
 
     # symbols ---------------------------------------------------------------
     @property
@@ -329,6 +335,7 @@ class FreeEnergy:
             self.layers.key() if self.layers is not None else "",
             self.plateau.key() if self.plateau is not None else "",
             repr(sorted(self.nonnegative.items())),
+            repr(self.maximised),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
