@@ -38,7 +38,9 @@ q_EA(0) = q_EA(L) = 1. For L >= 3 the first transition is alpha_g(1) = 1/R(kappa
 instability (q ~ A, Q(l) = alpha R^2 q(l-1) q(l), q_hat = R^2 (Q(l) q(l-1) + Q(l+1) q(l+1))).
 
 ``scenario: teacher_student`` (RS only): the output layer is produced by a teacher network of the
-same architecture; see ``_teacher_student``. ``weights: binary`` is not implemented (a config error).
+same architecture; see ``_teacher_student``. ``weights: binary`` (J = +-1, random scenario): the
+weight entropy of every layer is the Ising entropy through conjugates Q_hat (``_network``); L = 1
+is the binary perceptron.
 
 Ansatze: ``rs``; ``1rsb`` (K = 1, m an order parameter: d phi / d m = 0); ``krsb`` and
 ``frsb`` (the fixed uniform ladder m_i = i/(K+1), all levels free: ``frsb`` is the same
@@ -114,21 +116,22 @@ def depth(params: dict) -> int:
 def deep_network(options: dict, params: dict) -> FreeEnergy:
     """The deep network's FreeEnergy for ``options`` and the depth ``params['L']``."""
     L = depth(params)
-    if options.get("weights", "spherical") != "spherical":
-        raise ConfigError("options.weights", "binary weights are not implemented for deep_network (spherical only)")
+    weights = options.get("weights", "spherical")
     ansatz = options.get("ansatz", "rs")
     if options.get("scenario", "random") == "teacher_student":
+        if weights != "spherical":
+            raise ConfigError("options.weights", "the teacher_student scenario is implemented for spherical weights")
         if ansatz != "rs":
             raise ConfigError(
                 "options.ansatz", "the teacher_student scenario is implemented replica symmetric only (rs)"
             )
         return _teacher_student(L)
     if ansatz == "rs":
-        return _network(L, 0, None)
+        return _network(L, 0, None, weights)
     if ansatz == "1rsb":
-        return _network(L, 1, "optimised")
+        return _network(L, 1, "optimised", weights)
     steps = int(options.get("steps") or DEFAULT_STEPS[ansatz])
-    return _network(L, steps, ansatz)
+    return _network(L, steps, ansatz, weights)
 
 
 def _sym(name: str) -> sp.Symbol:
@@ -150,14 +153,23 @@ def _ladder(base: str, layer: int, steps: int) -> tuple[list[sp.Symbol], list[sp
     return symbols, levels
 
 
-def _network(L: int, steps: int, ladder: str | None) -> FreeEnergy:
-    """The free entropy (module docstring) with ``steps`` = K levels above level 0 (RS: K = 0)."""
+def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical") -> FreeEnergy:
+    """The free entropy (module docstring) with ``steps`` = K levels above level 0 (RS: K = 0).
+
+    ``weights: binary`` (J = +-1) replaces the Crisanti-Sommers entropy of every weight layer by the
+    Ising entropy at overlaps Q through conjugates Q_hat, the same form as the hidden spins':
+    S_bond[Q] = (1/2) sum_i (m_{i+1} - m_i) Q_hat_i Q_i - Q_hat_K/2 + T[Q_hat].
+    """
     alpha, kappa = _sym("alpha"), _sym("kappa")
     levels = range(steps + 1)
     Q_sym, Q = {}, {}
     q_sym, q, q_hat_sym, q_hat = {}, {}, {}, {}
+    Q_hat_sym, Q_hat = {}, {}
+    binary = weights == "binary"
     for l in range(1, L + 1):
         Q_sym[l], Q[l] = _ladder("Q", l, steps)
+        if binary:
+            Q_hat_sym[l], Q_hat[l] = _ladder("Q_hat", l, steps)
     for l in range(1, L):
         q_sym[l], q[l] = _ladder("q", l, steps)
         q_hat_sym[l], q_hat[l] = _ladder("q_hat", l, steps)
@@ -169,11 +181,15 @@ def _network(L: int, steps: int, ladder: str | None) -> FreeEnergy:
     mm = [sp.S.Zero, *ms, sp.S.One]
     p = {l: [q[l - 1][i] * Q[l][i] * q[l][i] for i in levels] for l in range(1, L + 1)}
 
-    bond = sum(_bond(Q[l], ms) for l in range(1, L + 1))
-    spin = sum(
-        sum((mm[i + 1] - mm[i]) * q_hat[l][i] * q[l][i] for i in levels) / 2 - q_hat[l][-1] / 2 + _spins(q_hat[l], ms)
-        for l in range(1, L)
-    )
+    def ising(x, x_hat):
+        """The entropy of +-1 vectors at overlaps x, through the conjugates x_hat (a Legendre transform)."""
+        return sum((mm[i + 1] - mm[i]) * x_hat[i] * x[i] for i in levels) / 2 - x_hat[-1] / 2 + _spins(x_hat, ms)
+
+    if binary:
+        bond = sum(ising(Q[l], Q_hat[l]) for l in range(1, L + 1))
+    else:
+        bond = sum(_bond(Q[l], ms) for l in range(1, L + 1))
+    spin = sum(ising(q[l], q_hat[l]) for l in range(1, L))
     gap = sum(_gap(p[l], ms, kappa) for l in range(1, L + 1))
     phi = bond / alpha + spin + gap
 
@@ -188,6 +204,8 @@ def _network(L: int, steps: int, ladder: str | None) -> FreeEnergy:
 
     for l in range(1, L + 1):
         declare(Q_sym[l], 1.0, f"weight overlap of layer {l}", L == 1)
+        if binary:
+            declare(Q_hat_sym[l], math.inf, f"conjugate of the weight overlap of layer {l}", L == 1)
     for l in range(1, L):
         declare(q_sym[l], 1.0, f"spin overlap of layer {l}", False)
         declare(q_hat_sym[l], math.inf, f"conjugate of the spin overlap of layer {l}", False)
@@ -210,7 +228,7 @@ def _network(L: int, steps: int, ladder: str | None) -> FreeEnergy:
     for l in range(1, L + 1):
         labels[f"Q_{l}"] = rf"$Q_{{\rm EA}}({l})$"
 
-    symbols = (Q_sym, q_sym, q_hat_sym)
+    symbols = (Q_sym, q_sym, q_hat_sym, Q_hat_sym)
     layers = _liquid_layers(L, steps, symbols, Q, q, R2, alpha, ladder == "optimised") if L > 1 else None
     what = {0: "replica symmetric"}.get(
         steps, f"{steps}-step RSB" + (" (m optimised)" if ladder == "optimised" else "")
@@ -224,14 +242,14 @@ def _network(L: int, steps: int, ladder: str | None) -> FreeEnergy:
         controls=controls(),
         observables=observables,
         labels=labels,
-        description=f"deep perceptron network of depth {L}, spherical weights, random data, {what}",
+        description=f"deep perceptron network of depth {L}, {weights} weights, random data, {what}",
         difference_jacobian=True,
         layers=layers,
         # L = 1 is the spherical perceptron, a minimum in Q. Deeper, the spins' conjugates make it a
         # saddle: RS is solved as a root of the gradient; an RSB ladder as min over (Q, q) of max over
         # q_hat, which picks the Parisi solution among the fixed ladder's stationary points
-        extremum="min" if L == 1 or steps > 0 else None,
-        maximised=tuple(s.name for l in range(1, L) for s in q_hat_sym[l]) if steps > 0 else (),
+        extremum="min" if (L == 1 and not binary) or steps > 0 else None,
+        maximised=tuple(s.name for x in (q_hat_sym, Q_hat_sym) for syms in x.values() for s in syms) if steps else (),
     )
 
 
@@ -267,7 +285,7 @@ def _gap(p: list, ms: list, kappa: sp.Symbol) -> sp.Expr:
 
 def _liquid_layers(L: int, steps: int, symbols, Q, q, R2, alpha, shared_m: bool) -> LiquidLayers:
     """One group per hidden spin layer: its q, q_hat and the weights into and out of it."""
-    Q_sym, q_sym, q_hat_sym = symbols
+    Q_sym, q_sym, q_hat_sym, Q_hat_sym = symbols
     groups = tuple(f"layer {l}" for l in range(1, L))
     requires: dict[str, tuple[int, ...]] = {}
     for l in range(1, L):
@@ -275,7 +293,7 @@ def _liquid_layers(L: int, steps: int, symbols, Q, q, R2, alpha, shared_m: bool)
             requires[s.name] = (l - 1,)
     for l in range(1, L + 1):
         hidden = tuple(g - 1 for g in (l - 1, l) if 1 <= g <= L - 1)
-        for s in Q_sym[l]:
+        for s in (*Q_sym[l], *Q_hat_sym.get(l, ())):
             requires[s.name] = hidden
     seeds = tuple(_seed(l, steps, symbols, Q, q, R2, alpha) for l in range(1, L))
     return LiquidLayers(
@@ -296,22 +314,28 @@ def _seed(l: int, steps: int, symbols, Q, q, R2, alpha) -> dict[str, sp.Expr]:
     less than its ordered neighbours), and the weights and conjugates
     follow the linearised equations: Q_i(l) = x/(1 + x) with x = alpha R^2 q_i(l-1) q_i(l)
     (the RS form Q/(1 - Q) = x, which stays below one), q_hat_i(l) = R^2 (Q_i(l) q_i(l-1) +
-    Q_i(l+1) q_i(l+1)). Ladders are given by their lowest level and increments.
+    Q_i(l+1) q_i(l+1)); binary weights: Q_hat_i(l) = x. Ladders are given by their lowest level and
+    increments.
     """
-    Q_sym, q_sym, q_hat_sym = symbols
+    Q_sym, q_sym, q_hat_sym, Q_hat_sym = symbols
     top = q[l - 1][-1] ** 2 + q[l + 1][-1] ** 2
-    new_q, into, out_of, conj = [], [], [], []
+    new_q, into, out_of, conj, hat_in, hat_out = [], [], [], [], [], []
     for i in range(steps + 1):
         w = (q[l - 1][i] ** 2 + q[l + 1][i] ** 2) / top * sp.Rational(i + 1, steps + 1)
         qi = SEED_AMPLITUDE * w * sp.sqrt(top)
         x_in, x_out = alpha * R2 * q[l - 1][i] * qi, alpha * R2 * q[l + 1][i] * qi
         Qi, Qo = x_in / (1 + x_in), x_out / (1 + x_out)
         new_q.append(qi)
+        hat_in.append(x_in)
+        hat_out.append(x_out)
         into.append(Qi)
         out_of.append(Qo)
         conj.append(R2 * (Qi * q[l - 1][i] + Qo * q[l + 1][i]))
     out: dict[str, sp.Expr] = {}
-    for syms, values in ((q_sym[l], new_q), (Q_sym[l], into), (Q_sym[l + 1], out_of), (q_hat_sym[l], conj)):
+    pairs = [(q_sym[l], new_q), (Q_sym[l], into), (Q_sym[l + 1], out_of), (q_hat_sym[l], conj)]
+    if Q_hat_sym:
+        pairs += [(Q_hat_sym[l], hat_in), (Q_hat_sym[l + 1], hat_out)]
+    for syms, values in pairs:
         for i, s in enumerate(syms):
             out[s.name] = values[0] if i == 0 else values[i] - values[i - 1]
     return out

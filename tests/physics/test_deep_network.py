@@ -182,6 +182,39 @@ def test_second_glass_transition_fixed_ladder_k4():
     assert value == pytest.approx(15.9808, abs=2e-4)
 
 
+# --- binary weights ----------------------------------------------------------------------------------
+
+
+def test_binary_one_layer_is_the_binary_perceptron():
+    """weights: binary, L = 1: alpha phi is the binary perceptron's RS entropy (perceptron.md section 8:
+    alpha = 0.5: q = 0.32238536, q_hat = 0.668035, s = 0.3143900669), through both models."""
+    deep = solve(network(1, weights="binary"), 0.5, 1)
+    binary_perceptron = compile_free_energy(perceptron({"weights": "binary", "ansatz": "rs"}))
+    ref = solve_point(binary_perceptron, {"alpha": 0.5, "kappa": 0.0}, OPTS)
+    assert 0.5 * deep.phi == pytest.approx(0.3143900669, abs=1e-9)
+    assert 0.5 * deep.phi == pytest.approx(ref.observables["entropy"], abs=1e-10)
+    assert deep.order_parameters["Q_1"] == pytest.approx(0.32238536, abs=1e-8)
+    assert deep.order_parameters["Q_hat_1"] == pytest.approx(0.668035, abs=1e-6)
+
+
+def test_binary_weights_first_transition_is_the_same():
+    """The weight prior does not enter the liquid's quadratic form (binary and spherical entropies are both
+    -Q^2/4 per replica pair near Q = 0): alpha_g(1) = 1/R(0)^4 = pi^2/4 for binary weights too."""
+    value = glass(network(4, weights="binary"), 4, 1, (2.0, 3.0))
+    assert value == pytest.approx(math.pi**2 / 4, abs=1e-8)
+
+
+def test_binary_weights_rsb_below_rs():
+    """L = 2, alpha = 3, K = 4, binary weights: the Parisi solution lies below RS (-0.2367304) and is symmetric."""
+    K = 4
+    rsb = solve(network(2, "krsb", steps=K, weights="binary"), 3.0, 2)
+    rs = solve(network(2, weights="binary"), 3.0, 2)
+    assert rs.phi == pytest.approx(-0.2367304021, abs=1e-9)
+    assert rsb.phi < rs.phi - 5e-4  # -0.2377205
+    assert np.all(np.diff(ladder(rsb, "Q_1", K)) >= 0)
+    assert ladder(rsb, "Q_1", K) == pytest.approx(ladder(rsb, "Q_2", K), abs=1e-9)
+
+
 # --- profiles ----------------------------------------------------------------------------------------
 
 
@@ -229,7 +262,10 @@ def test_cold_start_far_above_thresholds_equals_continuation():
     [
         ({"params": {"alpha": 1.0}}, "params.L"),
         ({"params": {"alpha": 1.0, "L": 2.5}}, "params.L"),
-        ({"params": {"alpha": 1.0, "L": 3}, "options": {"weights": "binary"}}, "options.weights"),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"weights": "binary", "scenario": "teacher_student"}},
+            "options.weights",
+        ),
         (
             {"params": {"alpha": 1.0, "L": 3}, "options": {"scenario": "teacher_student", "ansatz": "krsb"}},
             "options.ansatz",
