@@ -49,6 +49,8 @@ FEWER = {
     "local_entropy_finite_y": ["sweep.d.values=[0.05]", "sweep.y.stop=4.0"],
     "spherical_phase_diagram": ["sweep.kappa={values: [-1.0, -0.5]}"],
     "deep_network_teacher": ["sweep.alpha.values=[3.0, 30.0]"],
+    # RSB per layer: two layers deep instead of eight (one glassy layer, seconds instead of minutes)
+    "deep_network_rsb_profile": ["params.L=2", "sweep.alpha.values=[3.0]"],
 }
 
 

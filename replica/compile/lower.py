@@ -155,6 +155,9 @@ class _Printer(SciPyPrinter):
     def _print_Mills(self, expr):
         return f"Mills({self._print(expr.args[0])})"
 
+    def _print_held(self, expr):
+        return f"({self._print(expr.args[0])})"
+
     def _print_log2cosh(self, expr):
         return f"log2cosh({self._print(expr.args[0])})"
 

@@ -63,11 +63,13 @@ from ..symbolic import (
     ControlParameter,
     FreeEnergy,
     GaussAvg,
+    LayerLadders,
     LiquidLayers,
     Mills,
     OrderParameter,
     ParisiAverage,
     TruncatedAvg,
+    held,
     log2cosh,
     logH,
 )
@@ -250,6 +252,7 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
         # q_hat, which picks the Parisi solution among the fixed ladder's stationary points
         extremum="min" if (L == 1 and not binary) or steps > 0 else None,
         maximised=tuple(s.name for x in (q_hat_sym, Q_hat_sym) for syms in x.values() for s in syms) if steps else (),
+        layer_ladders=LayerLadders(tuple(ms), {"q": {l: tuple(q[l]) for l in range(L + 1)}, "Q": Q}) if steps else None,
     )
 
 
@@ -263,13 +266,17 @@ def _bond(Q: list, ms: list) -> sp.Expr:
 def _spins(q_hat: list, ms: list) -> sp.Expr:
     """T[q_hat]: E ln 2cosh over the field ladder q_hat (Ising spins).
 
-    The ladder is written in u = h / sqrt(q_hat_K + 1), so that its top variance stays
-    below one on the kernel's grid and a liquid layer (q_hat = 0) is the plain value ln 2.
+    The ladder is written in u = h / sqrt(S), S = q_hat_K + 1, so that its top variance stays
+    below one on the kernel's grid and a liquid layer (q_hat = 0) is the plain value ln 2. S only
+    sets the grid's units (T does not depend on it in exact arithmetic), so it is held fixed under
+    differentiation (``held``): the level equations are then the Parisi form at every level, and
+    merged levels stay exactly stationary (with S differentiated, the top level's equation differs
+    from the others' by the grid's error, ~1e-10, and merged top levels split by that much).
     """
     if not ms:
         z = _sym("z")
         return GaussAvg(log2cosh(sp.sqrt(q_hat[0]) * z), z)
-    scale = q_hat[-1] + 1
+    scale = held(q_hat[-1] + 1)
     u = _sym("u")
     return ParisiAverage(log2cosh(sp.sqrt(scale) * u), u, [x / scale for x in q_hat], ms)
 

@@ -9,6 +9,11 @@ point's controls, the rung i, its overlap q_i, the step of x(q) above it
     P(q) = x_1 delta(q - q_0) + sum_i (x_{i+1} - x_i) delta(q - q_i) + (1 - x_k) delta(q - q_k).
 
 A point whose ladder is collapsed (replica symmetric) has one row, weight 1.
+
+For a layered RSB ansatz (``FreeEnergy.layer_ladders``: the deep network) the table is keyed
+by layer instead: one row per layer l and level i of every converged point, with the point's
+controls, x_i and x_{i+1} (the level holds for x_i < x < x_{i+1}) and the value of every
+Parisi function of that layer there (q(x, l), Q(x, l); clamped layers are constant ladders).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import sympy as sp
 
 from ..compile import CompiledProblem
 
@@ -52,4 +58,40 @@ def parisi_table(problem: CompiledProblem, controls: list[str], rows: list[dict]
     for row in rows:
         rungs = parisi_rungs(problem, row, row) if row.get("converged") else None
         out += [{**{c: row[c] for c in controls}, **rung} for rung in rungs or []]
+    return columns, out
+
+
+def layer_table(problem: CompiledProblem, controls: list[str], rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """(columns, rows) of the long table q(x, l) of a layered RSB ansatz (module docstring)."""
+    fe = problem.free_energy
+    lad = fe.layer_ladders
+    names = sorted(lad.ladders)
+    layers = sorted({layer for ladders in lad.ladders.values() for layer in ladders})
+    symbols = fe.theta
+    exprs = [sp.Tuple(*lad.xs)] + [
+        sp.Tuple(*lad.ladders[n][layer]) for n in names for layer in layers if layer in lad.ladders[n]
+    ]
+    evaluate = sp.lambdify(symbols, exprs, modules="numpy")
+    columns = [*controls, "layer", "rung", "x_from", "x_to", *names]
+    out: list[dict] = []
+    for row in rows:
+        if not row.get("converged"):
+            continue
+        theta = [0.0 if row.get(n) is None else float(row[n]) for n in fe.order_parameter_names]
+        values = iter(evaluate(*theta))
+        xs = [0.0, *(float(x) for x in next(values)), 1.0]
+        levels = {(n, layer): next(values) for n in names for layer in layers if layer in lad.ladders[n]}
+        for layer in layers:
+            for i in range(len(xs) - 1):
+                level = {n: (float(levels[n, layer][i]) if (n, layer) in levels else None) for n in names}
+                out.append(
+                    {
+                        **{c: row[c] for c in controls},
+                        "layer": layer,
+                        "rung": i,
+                        "x_from": xs[i],
+                        "x_to": xs[i + 1],
+                        **level,
+                    }
+                )
     return columns, out

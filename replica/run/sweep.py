@@ -43,7 +43,7 @@ from ..solve import Transition, TransitionRequest, locate, result_observable_nam
 from ..solve.transitions import request_kind
 from .executors import Task, run_dask, run_processes, run_serial
 from .grid import Chain, finished_prefix, grid_chains, group_rows, is_error, shard_chains
-from .parisi import parisi_path, parisi_table
+from .parisi import layer_table, parisi_path, parisi_table
 from .store import STATUS_COLUMNS, Journal, finished_rows, now, provenance, table_text, write_results
 from .work import solution_row
 
@@ -216,6 +216,8 @@ def run_sweep(
     table = Table(columns, rows, sidecar)
     if problem.ladder is not None:
         table.parisi = parisi_table(problem, cfg.sweep.names, rows)
+    elif problem.free_energy.layer_ladders is not None:
+        table.parisi = layer_table(problem, cfg.sweep.names, rows)
     if output:
         table.write(output)
         journal.close(remove=not interrupted)

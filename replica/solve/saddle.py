@@ -47,7 +47,7 @@ def descend_saddle(problem: CompiledProblem, params, quad, theta0, *, tol: float
     full_domain = domain_of(problem.free_energy)
     x_domain = Domain([p for p, m in zip(full_domain.parameters, x_mask, strict=True) if m])
     state = {"theta": theta0.copy(), "jac": None, "inner": 0}
-    inner_tol = 0.1 * tol
+    inner_tol = tol
 
     def solved(x) -> np.ndarray | None:
         """theta with the conjugates at their maximum for the order parameters x (None if that fails)."""

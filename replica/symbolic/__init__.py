@@ -8,11 +8,12 @@ from .free_energy import (
     BoundLimit,
     ControlParameter,
     FreeEnergy,
+    LayerLadders,
     LiquidLayers,
     OrderParameter,
     ParisiLadder,
 )
-from .functions import H, Mills, expit, gaussian_density, log2cosh, logaddexp, logH
+from .functions import H, Mills, expit, gaussian_density, held, log2cosh, logaddexp, logH
 from .gauss import GaussAvg, LogAvgExp, average_variables, derivative, simplify_averages
 from .maximum import AtMaximum, Maximum
 from .parisi import ParisiAverage, ParisiBottom, ladder_average
@@ -25,6 +26,7 @@ __all__ = [
     "OPEN_WIDTH",
     "OPEN_X",
     "SEED_AMPLITUDE",
+    "LayerLadders",
     "LiquidLayers",
     "ParisiLadder",
     "AtMaximum",
@@ -34,6 +36,7 @@ __all__ = [
     "GaussAvg",
     "GaussSmooth",
     "H",
+    "held",
     "LogAvgExp",
     "Maximum",
     "Mills",

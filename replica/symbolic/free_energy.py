@@ -156,6 +156,26 @@ class LiquidLayers:
 
 
 @dataclass(frozen=True)
+class LayerLadders:
+    """The Parisi functions of a layered RSB ansatz, layer by layer: for the long table q(x, l).
+
+    ``xs``: the common steps x_1 <= ... <= x_K (numbers or order parameters); ``ladders``:
+    name -> layer -> its levels 0..K (expressions in the order parameters; a clamped layer is
+    a constant ladder). Level i is the value of the Parisi function for x_i < x < x_{i+1}
+    (x_0 = 0, x_{K+1} = 1).
+    """
+
+    xs: tuple[sp.Expr, ...]
+    ladders: dict[str, dict[int, tuple[sp.Expr, ...]]]
+
+    def key(self) -> str:
+        parts = [sp.srepr(sp.Tuple(*self.xs))]
+        for name in sorted(self.ladders):
+            parts += [f"{name}{layer}:{sp.srepr(sp.Tuple(*lv))}" for layer, lv in sorted(self.ladders[name].items())]
+        return "|".join(parts)
+
+
+@dataclass(frozen=True)
 class ParisiLadder:
     """The Parisi function of an RSB ansatz: for tables and plots, and the way in from RS.
 
@@ -262,6 +282,8 @@ class FreeEnergy:
       is min_x max_y phi, as for the conjugates of a Legendre-transformed entropy
       (Ising spins). The point solver descends max_y phi (solve/saddle.py), which
       selects the Parisi solution among the stationary points of a fixed ladder.
+    - ``layer_ladders``: the Parisi function of every layer of a layered RSB ansatz
+      (``LayerLadders``): a sweep writes them as a long table q(x, l) (run/parisi.py).
     - ``nonnegative``: observable -> what a negative value means; a converged
       point where it is negative is a solution of the equations beyond the
       physical branch (an analytic continuation, kept so that the zero is a
@@ -291,6 +313,7 @@ class FreeEnergy:
     plateau: FreeEnergy | None = None
     nonnegative: dict[str, str] = field(default_factory=dict)
     maximised: tuple[str, ...] = ()
+    layer_ladders: LayerLadders | None = None
 
     # symbols ---------------------------------------------------------------
     @property
@@ -336,6 +359,7 @@ class FreeEnergy:
             self.plateau.key() if self.plateau is not None else "",
             repr(sorted(self.nonnegative.items())),
             repr(self.maximised),
+            self.layer_ladders.key() if self.layer_ladders is not None else "",
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -7,6 +7,7 @@
     log2cosh(x) = ln 2 cosh x                         d/dx log2cosh = tanh x
     expit(x)    = 1 / (1 + e^-x)                      d/dx expit = expit (1 - expit)
     logaddexp(a, b) = ln(e^a + e^b)                   d/da = expit(a - b)
+    held(x)     = x, held fixed under differentiation  d/dx held = 0
 
 The set is closed under differentiation, so sympy can take any number of
 derivatives of a free entropy built from them. The numeric lowering of each
@@ -182,3 +183,17 @@ SPECIAL_FUNCTIONS = {
     "expit": expit,
     "logaddexp": logaddexp,
 }
+
+
+class held(sp.Function):  # noqa: N801 - a marker, lower case like the functions
+    """x itself, with derivative zero: a quantity that phi does not depend on in exact arithmetic.
+
+    For a scale that only sets the units of a grid (the Parisi ladder of ln 2cosh written in
+    u = h / sqrt(S)): the value is independent of S in the continuum, and holding S fixed under
+    differentiation drops the chain-rule terms that cancel there only up to the grid's error.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero

@@ -163,6 +163,43 @@ def test_rsb_liquid_layers_are_the_rs_liquid():
     assert all(v == 0 for k, v in rsb.order_parameters.items() if k != "m")
 
 
+def test_rsb_sweep_writes_the_parisi_function_of_every_layer(tmp_path):
+    """The long table q(x, l), Q(x, l) beside the sweep: one row per layer and level, clamped layers at q = 1."""
+    import replica
+    from replica.run.store import read_table
+
+    config = {
+        "model": "deep_network",
+        "options": {"ansatz": "krsb", "steps": 4},
+        "params": {"alpha": 3.0, "L": 2, "kappa": 0.0},
+        "sweep": {"alpha": {"values": [3.0]}},
+    }
+    replica.sweep_config(config, output=str(tmp_path / "p.csv"))
+    columns, rows = read_table(tmp_path / "p.parisi.csv")
+    assert columns == ["alpha", "layer", "rung", "x_from", "x_to", "Q", "q"]
+    assert len(rows) == 3 * 5  # layers 0, 1, 2 (q(0) = q(2) = 1 clamped), five levels each
+    hidden = [r for r in rows if r["layer"] == 1]
+    assert [r["x_from"] for r in hidden] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+    assert [r["q"] for r in hidden] == pytest.approx([0.046234, 0.146486, 0.265589, 0.320149, 0.320150], abs=2e-5)
+    assert all(r["q"] == 1.0 and r["Q"] is None for r in rows if r["layer"] == 0)
+
+
+@pytest.mark.slow
+def test_rsb_profile_fixed_ladder_k4():
+    """L = 8, kappa = 0, K = 4, alpha = 20: layers 1, 2 and 6, 7 glassy, the centre liquid, symmetric profile.
+
+    Reference: the independent fixed-point script (half chain of two glassy layers, same ladder):
+    q_EA(1), q_EA(2) = 0.46764, 0.08806 at alpha = 20 (and 0.60496, 0.22740 at alpha = 40, which this
+    engine also gives: configs/deep_network_rsb_profile.yaml).
+    """
+    L = 8
+    sol = solve(network(L, "krsb", steps=4), 20.0, L)
+    q = [sol.observables[f"q_{l}"] for l in range(1, L)]
+    assert q[:2] == pytest.approx([0.46764, 0.08806], abs=2e-5)
+    assert all(abs(q[l] - q[L - 2 - l]) < 1e-8 for l in range(L - 1))
+    assert q[2] == q[3] == q[4] == 0
+
+
 @pytest.mark.slow
 def test_second_glass_transition_fixed_ladder_k4():
     """kappa = 0, fixed ladder K = 4: alpha_g(2) = 15.9808 and q_EA(1) = 0.38742 at alpha = 15.5.
