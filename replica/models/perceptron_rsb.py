@@ -24,14 +24,17 @@ from ..symbolic import (
     OPEN_AT,
     OPEN_WIDTH,
     OPEN_X,
+    BoundLimit,
     ControlParameter,
     FreeEnergy,
     GaussAvg,
+    H,
     LogAvgExp,
     Mills,
     OrderParameter,
     ParisiBottom,
     ParisiLadder,
+    gaussian_density,
     ladder_average,
     log2cosh,
     logaddexp,
@@ -362,6 +365,18 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
                 {q.name: 1 - (1 - q0) * ONE_STEP_TOP ** sp.Rational(i, steps - 1) for i, q in enumerate(q_syms)}
             )
         ladder = dataclasses.replace(ladder, one_step=perceptron_jamming(1, "1rsb"), from_one_step=same)
+    bounds = {}
+    if ansatz == "1rsb":
+        # at q0 -> 1 the 1RSB state is a single configuration: Phi -> 1/2 - (alpha/2) E[max(0, kappa - z)^2],
+        # which vanishes at the RS capacity; below it the minimum is interior (the UNSAT window above
+        # alpha_J, narrow as kappa -> 0, lies just below it: the scans accumulate points there)
+        hinge = (kappa**2 + 1) * H(-kappa) + kappa * gaussian_density(kappa)  # E[max(0, kappa - z)^2]
+        bounds["capacity"] = BoundLimit(
+            "q0",
+            1.0,
+            "q0 -> 1: the RS capacity, beyond which the minimum leaves the interior",
+            sp.S.Half - alpha * hinge / 2,
+        )
     return FreeEnergy(
         name="perceptron",
         phi=phi,
@@ -372,6 +387,7 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
         description=f"spherical perceptron at jamming (q_M -> 1 limit), {what}",
         ladder=ladder,
         extremum="min",
+        bound_limits=bounds,
     )
 
 

@@ -245,12 +245,17 @@ def bound_root(problem: CompiledProblem, kind: str, params: dict[str, float], pa
     return None
 
 
+ACCUMULATE = 20  # scan points at x_c - h 2^-k, k = 1 .. ACCUMULATE, below a capacity inside the bracket
+
+
 def _scan_points(problem: CompiledProblem, request: TransitionRequest, params, xs: np.ndarray) -> np.ndarray:
     """Scan points, accumulating geometrically towards the capacity if it is inside.
 
     Near the capacity q -> 1 and the transitions of interest (the AT line
-    close to kappa = 0) crowd against it: points at x_c - h 2^-k, k = 1..10,
-    with h the scan spacing, resolve them. Points beyond x_c are dropped.
+    close to kappa = 0, the 1RSB jamming point, whose UNSAT window below the RS
+    capacity narrows as kappa -> 0) crowd against it: points at x_c - h 2^-k,
+    k = 1..ACCUMULATE, with h the scan spacing, resolve them. Points beyond x_c
+    are dropped.
     """
     if "capacity" not in problem.free_energy.bound_limits:
         return xs
@@ -259,7 +264,8 @@ def _scan_points(problem: CompiledProblem, request: TransitionRequest, params, x
         return xs
     inside = problem.bound_coefficient("capacity", {**params, request.parameter: xs[0]}) > 0
     h = abs(xs[1] - xs[0])
-    accumulate = x_c - h * 0.5 ** np.arange(1, 11) if inside else x_c + h * 0.5 ** np.arange(1, 11)
+    steps = h * 0.5 ** np.arange(1, ACCUMULATE + 1)
+    accumulate = x_c - steps if inside else x_c + steps
     kept = xs[xs < x_c] if inside else xs[xs > x_c]
     return (
         np.concatenate([kept, accumulate if inside else accumulate[::-1]])

@@ -100,11 +100,18 @@ class ControlParameter:
 
 @dataclass(frozen=True)
 class BoundLimit:
-    """A transition where an order parameter reaches a bound (q -> 1: capacity)."""
+    """A transition where an order parameter reaches a bound (q -> 1: capacity).
+
+    Its coefficient C(c) is positive on the side where the solution is interior and changes
+    sign at the transition: derived from phi ~ C/eps as the bound is approached, or given in
+    closed form (``coefficient``) where phi stays finite there (the jamming potential at
+    q0 -> 1 is 1/2 - (alpha/2) E[max(0, kappa - z)^2], zero at the RS capacity).
+    """
 
     order_parameter: str
     bound: float
     description: str = ""
+    coefficient: sp.Expr | None = None
 
 
 def _fmt(x: float) -> str:
@@ -479,6 +486,8 @@ class FreeEnergy:
     def bound_coefficient(self, kind: str) -> sp.Expr:
         """C(c) in phi ~ C / eps as the order parameter of ``kind`` reaches its bound."""
         limit = self.bound_limits[kind]
+        if limit.coefficient is not None:
+            return limit.coefficient
         symbol = sp.Symbol(limit.order_parameter, real=True)
         return bound_coefficient(self.phi, symbol, limit.bound)
 
