@@ -62,6 +62,19 @@ def test_1rsb_jamming_at_small_margin_follows_its_branch_from_above():
     assert 3.950701 < found.value < 4.770099
 
 
+def test_1rsb_jamming_near_zero_margin_is_found_below_the_rs_capacity():
+    """kappa = -0.2: the UNSAT window where the 1RSB minimum is interior is (alpha_J, alpha_c^RS) =
+    (2.77880, 2.78271), narrower than the 200-point scan's spacing; the scan accumulates below the RS
+    capacity (the potential's q0 -> 1 end, Phi -> 1/2 - (alpha/2) E[max(0, kappa - z)^2]) and finds it.
+    Reference: a 2000-point scan of the same potential, 2.7787984."""
+    jam = model(weights="spherical", ansatz="1rsb", regime="jamming")
+    assert jam.bound_coefficient("capacity", {"alpha": 1 / 0.35936136, "kappa": -0.2}) == pytest.approx(0, abs=1e-6)
+    found = locate(jam, TransitionRequest("jamming", "alpha", (1.5, 40.0), scan=200), {"kappa": -0.2}, JAM)
+    assert found.found, found.message
+    assert found.value == pytest.approx(2.7787984, abs=2e-6)
+    assert found.value < 1 / 0.35936136  # the RS capacity (Gardner)
+
+
 def test_jamming_minimum_at_the_end_of_its_domain_is_not_a_solution():
     """kappa = -0.5, alpha = 5.2 (above the RS capacity 4.770): descent of the 1RSB Phi runs to q0 -> 1,
     the open end of its domain, where Phi is degenerate (no dependence on mu); that is not a jamming solution."""
