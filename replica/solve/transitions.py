@@ -530,6 +530,9 @@ def _narrow(problem, request, kind, params, upper, lower, opts, result, depth: i
     return prev, lower
 
 
+REFINE_STARTS = 3  # known solutions a brentq evaluation may start from, nearest first
+
+
 def _refine(problem, request, kind, params, left, right, opts, result) -> Transition:
     """brentq between two converged points with indicators of opposite sign.
 
@@ -555,9 +558,13 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
         p = dict(params)
         p[request.parameter] = x
         candidates = [k for k in known if k[0] >= x] if kind.downwards else known
-        start = min(candidates, key=lambda k: abs(k[0] - x))[1]
-        sol = solve_point(problem, p, opts, theta0=start, warm=True, quad_order=order)
-        result.evaluations += 1
+        for _, start in sorted(candidates, key=lambda k: abs(k[0] - x))[:REFINE_STARTS]:
+            # the nearest known solution first; from another if that one leads off the branch
+            # (e.g. to the open end q -> 1, where the scaled equations of a capacity vanish too)
+            sol = solve_point(problem, p, opts, theta0=start, warm=True, quad_order=order)
+            result.evaluations += 1
+            if sol.converged:
+                break
         if not sol.converged:
             where = f"{request.parameter}={x:.12g}"
             raise _RefineFailedError(f"the saddle point at {where} did not converge ({sol.status})")
