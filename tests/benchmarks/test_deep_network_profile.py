@@ -40,8 +40,11 @@ params: {alpha: 30.0, L: 10, kappa: 0.0}
 """
 
 
-def _solve_process(benchmark, replica_exe, config: Path) -> tuple[float, dict]:
-    """``replica solve --json`` of ``config`` once, as a whole process timed by the benchmark."""
+def _profile_process(benchmark, replica_exe, tmp_path: Path, text: str) -> tuple[float, dict, list[float]]:
+    """``replica solve --json`` of an L = 10 config once, as a whole process timed by the benchmark:
+    (wall time, the JSON point, q_EA(1..9)), the profile checked symmetric and the timings recorded."""
+    config = tmp_path / "profile.yaml"
+    config.write_text(text)
     walls: list[float] = []
     out: dict = {}
 
@@ -54,21 +57,18 @@ def _solve_process(benchmark, replica_exe, config: Path) -> tuple[float, dict]:
 
     benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
     assert out["converged"], out["status"]
-    return walls[-1], out
+    q = [out["observables"][f"q_{l}"] for l in range(1, 10)]
+    assert all(abs(q[l] - q[8 - l]) < 1e-7 for l in range(9))
+    benchmark.extra_info.update(
+        wall_s=walls[-1], quad_order=out["quad_order"], quad_error=out["quad_error"], iterations=out["iterations"]
+    )
+    return walls[-1], out, q
 
 
 @pytest.mark.benchmark(group="deep_network")
 def test_profile_process(benchmark, replica_exe, tmp_path, capsys):
-    config = tmp_path / "profile.yaml"
-    config.write_text(PROFILE)
-    wall, out = _solve_process(benchmark, replica_exe, config)
-    obs = out["observables"]
-    q = [obs[f"q_{l}"] for l in range(1, 10)]
-    assert all(abs(q[l] - q[8 - l]) < 1e-8 for l in range(9))
+    wall, out, q = _profile_process(benchmark, replica_exe, tmp_path, PROFILE)
     assert q[0] > q[1] > q[2] > q[3] > 0 and q[4] == 0
-    benchmark.extra_info.update(
-        wall_s=wall, quad_order=out["quad_order"], quad_error=out["quad_error"], iterations=out["iterations"]
-    )
     with capsys.disabled():
         print(
             f"\nSUMMARY deep network profile, L = 10, alpha = 300, RS, cold start: whole process {wall:.2f} s, "
@@ -78,16 +78,8 @@ def test_profile_process(benchmark, replica_exe, tmp_path, capsys):
 
 @pytest.mark.benchmark(group="deep_network")
 def test_profile_rsb_process(benchmark, replica_exe, tmp_path, capsys):
-    config = tmp_path / "profile_rsb.yaml"
-    config.write_text(PROFILE_RSB)
-    wall, out = _solve_process(benchmark, replica_exe, config)
-    obs = out["observables"]
-    q = [obs[f"q_{l}"] for l in range(1, 10)]
-    assert all(abs(q[l] - q[8 - l]) < 1e-7 for l in range(9))
+    wall, out, q = _profile_process(benchmark, replica_exe, tmp_path, PROFILE_RSB)
     assert q[0] > q[1] > 0 and q[2] == q[3] == q[4] == 0
-    benchmark.extra_info.update(
-        wall_s=wall, quad_order=out["quad_order"], quad_error=out["quad_error"], iterations=out["iterations"]
-    )
     with capsys.disabled():
         print(
             f"\nSUMMARY deep network profile, L = 10, alpha = 30, 4-step RSB per layer, cold start: whole process "
