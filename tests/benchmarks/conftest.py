@@ -1,5 +1,6 @@
 """Shared by the benchmarks that time ``replica`` as a whole process."""
 
+import collections
 import csv
 import json
 import shutil
@@ -48,3 +49,32 @@ def timed_sweep(benchmark, replica_exe, tmp_path):
         return walls[-1], rows, sidecar
 
     return sweep
+
+
+@pytest.fixture
+def record_curve(benchmark):
+    """Record a timed sweep's timings in ``benchmark.extra_info``; returns the summary text of them.
+
+    Whole-process wall time, compile time, solve time per point after compilation (and the
+    slowest point), and how many points settled at each quadrature order.
+    """
+
+    def record(wall: float, rows: list[dict], sidecar: dict) -> str:
+        points = len(rows)
+        orders = dict(sorted(collections.Counter(int(r["quad_order"]) for r in rows).items()))
+        timings = sidecar["timings"]
+        per_point = timings["solve_s"] / points
+        benchmark.extra_info.update(
+            points=points,
+            wall_s=wall,
+            compile_s=timings["compile_s"],
+            solve_s_per_point=per_point,
+            per_point_max_s=timings["per_point_max_s"],
+            quadrature_orders=orders,
+        )
+        return (
+            f"whole process {wall:.1f} s, compile {timings['compile_s']:.1f} s, {per_point:.3f} s/point after "
+            f"compilation (max {timings['per_point_max_s']:.2f} s); quadrature orders (points): {orders}"
+        )
+
+    return record

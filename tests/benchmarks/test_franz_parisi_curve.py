@@ -17,8 +17,6 @@ Run with ``make bench`` (or ``.venv/bin/pytest -q -m benchmark tests/benchmarks 
 
 from __future__ import annotations
 
-import collections
-
 import numpy as np
 import pytest
 
@@ -40,7 +38,7 @@ sweep:
 
 
 @pytest.mark.benchmark(group="franz_parisi_curve_200")
-def test_franz_parisi_curve_process(benchmark, timed_sweep, capsys):
+def test_franz_parisi_curve_process(timed_sweep, record_curve, capsys):
     wall, rows, sidecar = timed_sweep(CONFIG, "fp")
     assert len(rows) == POINTS == sidecar["points"]
     bad = [r["d"] for r in rows if r["converged"] != "true"]
@@ -48,20 +46,6 @@ def test_franz_parisi_curve_process(benchmark, timed_sweep, capsys):
     by_d = {float(r["d"]): float(r["S_FP"]) for r in rows}
     for d, s in REFERENCE.items():
         assert by_d[d] == pytest.approx(s, abs=2e-5), d
-    orders = collections.Counter(int(r["quad_order"]) for r in rows)
-    timings = sidecar["timings"]
-    per_point = timings["solve_s"] / POINTS
-    benchmark.extra_info.update(
-        points=POINTS,
-        wall_s=wall,
-        compile_s=timings["compile_s"],
-        solve_s_per_point=per_point,
-        per_point_max_s=timings["per_point_max_s"],
-        quadrature_orders=dict(sorted(orders.items())),
-    )
+    summary = record_curve(wall, rows, sidecar)
     with capsys.disabled():
-        print(
-            f"\nSUMMARY Franz-Parisi curve, {POINTS} points (alpha = 0.4, d = {D_START} .. {D_STOP}): whole process "
-            f"{wall:.1f} s, compile {timings['compile_s']:.1f} s, {per_point:.3f} s/point after compilation "
-            f"(max {timings['per_point_max_s']:.2f} s); quadrature orders (points): {dict(sorted(orders.items()))}"
-        )
+        print(f"\nSUMMARY Franz-Parisi curve, {POINTS} points (alpha = 0.4, d = {D_START} .. {D_STOP}): {summary}")
