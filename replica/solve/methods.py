@@ -67,18 +67,9 @@ class Domain:
                 t = min(t, (p.lower - x) / d * (1.0 if p.lower_closed else fraction))
         return max(t, 0.0)
 
-    def active(self, theta: Vector, grad: Vector) -> np.ndarray:
-        """Order parameters held at a closed end of the box, where descent along -grad would leave it."""
-        out = np.zeros(len(theta), dtype=bool)
-        for i, (p, x, g) in enumerate(zip(self.parameters, theta, grad, strict=False)):
-            scale = 1e-12 * max(1.0, abs(x))
-            out[i] = (p.lower_closed and x <= p.lower + scale and g > 0) or (
-                p.upper_closed and x >= p.upper - scale and g < 0
-            )
-        return out
-
     def held(self, theta: Vector, step: Vector) -> np.ndarray:
-        """Order parameters at a closed end of the box (to 1e-12, relative) that ``step`` would push out of it."""
+        """Order parameters at a closed end of the box (to 1e-12, relative) that ``step`` would push out of it
+        (descent's active set: ``step`` = -grad)."""
         out = np.zeros(len(theta), dtype=bool)
         for i, (p, x, d) in enumerate(zip(self.parameters, theta, step, strict=False)):
             scale = 1e-12 * max(1.0, abs(x))
@@ -291,16 +282,19 @@ def newton(
     return Iteration(theta, residual, max_iter, False, f"newton: no convergence in {max_iter} iterations", jac)
 
 
-def _line_search(residual_fn, theta, step, g, domain, first=None):
+def _line_search(residual_fn, theta, step, g, domain, first=None, project=None):
     """Backtracking along ``step``: (theta + t step, G there) with sufficient decrease, or (None, None).
 
     ``first`` evaluates the full step (t = 1) instead of ``residual_fn`` (Newton
-    wants the Jacobian there too); its result is returned as it is.
+    wants the Jacobian there too); its result is returned as it is. ``project``
+    maps each trial point before it is tested (e.g. onto the closed ends it crosses).
     """
     norm = float(np.linalg.norm(g))
     t = 1.0
     while t >= 1e-10:
         trial = theta + t * step
+        if project is not None:
+            trial = project(trial)
         if domain.inside(trial):
             out = first(trial) if (first is not None and t == 1.0) else residual_fn(trial)
             g_trial = out[0] if isinstance(out, tuple) else out
@@ -326,16 +320,7 @@ def _bounded_step(residual_fn, theta, step, g, jac, domain):
         free = ~held
         step = np.zeros_like(step)
         step[free] = np.linalg.lstsq(jac[:, free], -g, rcond=None)[0]
-    norm = float(np.linalg.norm(g))
-    t = 1.0
-    while t >= 1e-10:
-        trial = domain.onto_closed_ends(theta + t * step)
-        if domain.inside(trial):
-            g_trial = np.asarray(residual_fn(trial), dtype=float)
-            if np.all(np.isfinite(g_trial)) and np.linalg.norm(g_trial) <= (1.0 - 1e-4 * t) * norm:
-                return trial, g_trial
-        t *= 0.5
-    return None, None
+    return _line_search(residual_fn, theta, step, g, domain, project=domain.onto_closed_ends)
 
 
 def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Iteration:
@@ -455,7 +440,7 @@ def descend(
             return Iteration(theta, residual, it, True, "descent: converged", sign * curvature)
         if it == max_iter:
             break
-        held = domain.active(theta, grad)  # at a closed end and pushed outwards: keep them there this step
+        held = domain.held(theta, -grad)  # at a closed end and pushed outwards: keep them there this step
         free = ~held
         if held.any() and _max_abs(grad[free]) <= tol:
             names = ", ".join(p.name for p, h in zip(domain.parameters, held, strict=False) if h)

@@ -46,11 +46,13 @@ def descend_saddle(problem: CompiledProblem, params, quad, theta0, *, tol: float
     x_mask = ~y_mask
     full_domain = domain_of(problem.free_energy)
     x_domain = Domain([p for p, m in zip(full_domain.parameters, x_mask, strict=True) if m])
-    state = {"theta": theta0.copy(), "jac": None, "inner": 0}
-    inner_tol = tol
+    state = {"theta": theta0.copy(), "x": None, "jac": None, "inner": 0}
 
     def solved(x) -> np.ndarray | None:
-        """theta with the conjugates at their maximum for the order parameters x (None if that fails)."""
+        """theta with the conjugates at their maximum for the order parameters x (None if that fails);
+        the last x solved is remembered (descent asks for phi, then the curvature, at the same x)."""
+        if state["x"] is not None and np.array_equal(x, state["x"]):
+            return state["theta"]
         theta = state["theta"].copy()
         theta[x_mask] = x
         pinned = PinnedProblem(problem, y_mask, theta)
@@ -59,7 +61,7 @@ def descend_saddle(problem: CompiledProblem, params, quad, theta0, *, tol: float
             lambda t: pinned.residual(t, params, quad),
             theta[y_mask],
             domain_of(pinned.free_energy),
-            tol=inner_tol,
+            tol=tol,
             max_iter=INNER_ITERATIONS,
             broyden=True,
             jac0=state["jac"],
@@ -68,9 +70,8 @@ def descend_saddle(problem: CompiledProblem, params, quad, theta0, *, tol: float
         if not np.all(np.isfinite(it.theta)) or not it.residual <= 100 * tol:
             return None
         state["jac"] = it.jacobian
-        out = pinned.full(it.theta)
-        state["theta"] = out
-        return out
+        state["theta"], state["x"] = pinned.full(it.theta), np.array(x, dtype=float)
+        return state["theta"]
 
     def objective(x):
         theta = solved(x)
@@ -91,11 +92,10 @@ def descend_saddle(problem: CompiledProblem, params, quad, theta0, *, tol: float
         why = "min-max descent: the conjugates did not converge at the start"
         return Iteration(theta0, float("inf"), 0, False, why)
     it = descend(objective, hessian, theta0[x_mask], x_domain, tol=tol, max_iter=max_iter)
-    theta = state["theta"].copy()
-    theta[x_mask] = it.theta
-    final = solved(it.theta)
-    if final is not None:
-        theta = final
+    theta = solved(it.theta)
+    if theta is None:
+        theta = state["theta"].copy()
+        theta[x_mask] = it.theta
     residual = float(np.max(np.abs(problem.residual(theta, params, quad))))
     status = f"min-max {it.status} ({state['inner']} conjugate iterations)"
     return Iteration(theta, residual, it.iterations, it.converged and residual <= tol, status)
