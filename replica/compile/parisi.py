@@ -210,24 +210,6 @@ def _scatter_at(values: np.ndarray, shift: _Shift, weights: np.ndarray, a: int, 
     return np.bincount(idx.ravel(), weights=(values[:, None] * weights).ravel(), minlength=size)
 
 
-def _tilted_curvature(fp: np.ndarray, shift: _Shift, m: float, tau: np.ndarray, p: np.ndarray) -> float:
-    """sum_a p(a) sum_j tau[j, a] [f'' + m f'^2](u_a + s z_j), f' and f'' interpolated from fp.
-
-    One node at a time (the two derivative gathers of ``_gather`` fused with the sum), so
-    that no (n_z, n_u) temporaries are made.
-    """
-    n = len(p)
-    span = n + len(STENCIL) - 1
-    total = 0.0
-    for j, first in enumerate(shift.start.tolist()):
-        window = fp[first : first + span]
-        d1 = np.correlate(window, shift.dweight[j], "valid")
-        d2 = np.correlate(window, shift.d2weight[j], "valid")
-        d2 += m * d1 * d1
-        total += float(np.dot(tau[j] * p, d2))
-    return total
-
-
 @dataclass
 class LadderPass:
     """Backward recursion of one ladder on the grid; gradients on demand."""
@@ -315,9 +297,10 @@ class LadderPass:
         """f_k' and f_k'' on the grid: the boundary's own (exact) if given, else its interpolant's."""
         if self.slope is not None and self.curvature is not None:
             return self.slope, self.curvature
-        sh = _shift(self.grid.order, 0.0)
-        fp = _pad(self.boundary, sh.pad)
-        return _gather(fp, sh, sh.dweight)[0], _gather(fp, sh, sh.d2weight)[0]
+        sh = _shift(self.grid.order, 0.0)  # every node at t = 0: the interpolant's derivatives at the grid points
+        first = int(sh.start[0])
+        window = _pad(self.boundary, sh.pad)[first : first + len(self.boundary) + len(STENCIL) - 1]
+        return np.correlate(window, sh.dweight[0], "valid"), np.correlate(window, sh.d2weight[0], "valid")
 
     @cached_property
     def slopes(self) -> list[np.ndarray]:
