@@ -544,8 +544,6 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
     lower end may lie on another branch, e.g. the degenerate mu -> infinity
     minimum of the jamming potential).
     """
-    from scipy.optimize import brentq
-
     if left[0] > right[0]:  # a scan from above
         left, right = right, left
     (a, fa, ta, order_a), (b, fb, tb, order_b) = left, right
@@ -571,17 +569,24 @@ def _refine(problem, request, kind, params, left, right, opts, result) -> Transi
         known.append((x, sol.theta))
         return _indicator(kind, sol)
 
+    found = f"{kind.description}: sign change of {kind.observable} refined by brentq"
     if fa == 0 or fb == 0:
-        value = a if fa == 0 else b
-    else:
-        try:
-            value = brentq(g, a, b, xtol=request.tol, rtol=4 * np.finfo(float).eps)
-        except _RefineFailedError as exc:
-            result.message = f"sign change of {kind.observable} in [{a:.6g}, {b:.6g}] but {exc}"
-            result.bracket = (a, b)
-            return result
-    result.value, result.found = float(value), True
-    result.message = f"{kind.description}: sign change of {kind.observable} refined by brentq"
+        result.value, result.found, result.message = float(a if fa == 0 else b), True, found
+        return result
+    return _brentq(result, g, a, b, request.tol, f"sign change of {kind.observable}", found)
+
+
+def _brentq(result: Transition, g, a: float, b: float, tol: float, what: str, found: str) -> Transition:
+    """``result`` with the zero of g on [a, b] (brentq to ``tol``), or why an evaluation failed there."""
+    from scipy.optimize import brentq
+
+    try:
+        value = brentq(g, a, b, xtol=tol, rtol=4 * np.finfo(float).eps)
+    except _RefineFailedError as exc:
+        result.message = f"{what} in [{a:.6g}, {b:.6g}] but {exc}"
+        result.bracket = (a, b)
+        return result
+    result.value, result.found, result.message = float(value), True, found
     return result
 
 
@@ -597,8 +602,6 @@ def _distinct(sf: Solution, sb: Solution) -> bool:
 
 def _first_order(problem, request, params, opts, xs, result, theta0) -> Transition:
     """phi_forward - phi_backward changes sign: bracketed on the two scans, refined by brentq."""
-    from scipy.optimize import brentq
-
     other = backward_problem(problem)
     par = request.parameter
     start = None if other is not problem else theta0
@@ -642,15 +645,8 @@ def _first_order(problem, request, params, opts, xs, result, theta0) -> Transiti
     def g(x: float) -> float:
         return solve("f", problem, x).phi - solve("b", other, x).phi
 
-    try:
-        value = brentq(g, a, b, xtol=request.tol, rtol=4 * np.finfo(float).eps)
-    except _RefineFailedError as exc:
-        result.message = f"phi of the two branches crosses in [{a:.6g}, {b:.6g}] but {exc}"
-        result.bracket = (a, b)
-        return result
-    result.value, result.found = float(value), True
-    result.message = f"{KINDS['first_order'].description}: phi_forward - phi_backward refined by brentq"
-    return result
+    found = f"{KINDS['first_order'].description}: phi_forward - phi_backward refined by brentq"
+    return _brentq(result, g, a, b, request.tol, "phi of the two branches crosses", found)
 
 
 # --- spinodals: the end of a branch ----------------------------------------------------------------
