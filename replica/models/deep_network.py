@@ -293,22 +293,30 @@ def _gap(p: list, ms: list, kappa: sp.Symbol) -> sp.Expr:
 def _liquid_layers(L: int, steps: int, symbols, Q, q, R2, alpha, shared_m: bool) -> LiquidLayers:
     """One group per hidden spin layer: its q, q_hat and the weights into and out of it."""
     Q_sym, q_sym, q_hat_sym, Q_hat_sym = symbols
-    groups = tuple(f"layer {l}" for l in range(1, L))
+    spins = {l: [s.name for s in (*q_sym[l], *q_hat_sym[l])] for l in range(1, L)}
+    weights = {l: [s.name for s in (*Q_sym[l], *Q_hat_sym.get(l, ()))] for l in range(1, L + 1)}
+    seeds = [_seed(l, steps, symbols, Q, q, R2, alpha) for l in range(1, L)]
+    return _layer_groups(L, spins, weights, seeds, ("m",) if shared_m else ())
+
+
+def _layer_groups(L: int, spins: dict[int, list[str]], weights: dict[int, list[str]], seeds, shared=()) -> LiquidLayers:
+    """The LiquidLayers of a network of depth L: one group per hidden spin layer l = 1..L-1, owning the
+    order parameters ``spins[l]``; the weights ``weights[l]`` into layer l couple the hidden layers l - 1
+    and l, and are free only where both are glassy (the clamped layers 0 and L are not groups)."""
     requires: dict[str, tuple[int, ...]] = {}
-    for l in range(1, L):
-        for s in (*q_sym[l], *q_hat_sym[l]):
-            requires[s.name] = (l - 1,)
-    for l in range(1, L + 1):
+    for l, names in spins.items():
+        for name in names:
+            requires[name] = (l - 1,)
+    for l, names in weights.items():
         hidden = tuple(g - 1 for g in (l - 1, l) if 1 <= g <= L - 1)
-        for s in (*Q_sym[l], *Q_hat_sym.get(l, ())):
-            requires[s.name] = hidden
-    seeds = tuple(_seed(l, steps, symbols, Q, q, R2, alpha) for l in range(1, L))
+        for name in names:
+            requires[name] = hidden
     return LiquidLayers(
-        groups=groups,
+        groups=tuple(f"layer {l}" for l in range(1, L)),
         requires=requires,
         criterion=tuple(f"glass_{l}" for l in range(1, L)),
-        seeds=seeds,
-        shared=("m",) if shared_m else (),
+        seeds=tuple(seeds),
+        shared=tuple(shared),
     )
 
 
@@ -424,14 +432,7 @@ def _teacher_student(L: int) -> FreeEnergy:
 
     layers = None
     if L > 1:
-        requires: dict[str, tuple[int, ...]] = {}
         seeds = []
-        for l in range(1, L):
-            for s in (q[l], r[l], q_hat[l], r_hat[l]):
-                requires[s.name] = (l - 1,)
-        for l in range(1, L + 1):
-            hidden = tuple(g - 1 for g in (l - 1, l) if 1 <= g <= L - 1)
-            requires[Q[l].name] = requires[R[l].name] = hidden
         for l in range(1, L):
             # along the instability, on the Nishimori line (r = q, R = Q, r_hat = q_hat)
             top = r[l - 1] ** 2 + r[l + 1] ** 2
@@ -451,12 +452,9 @@ def _teacher_student(L: int) -> FreeEnergy:
                     r_hat[l].name: conj,
                 }
             )
-        layers = LiquidLayers(
-            groups=tuple(f"layer {l}" for l in range(1, L)),
-            requires=requires,
-            criterion=tuple(f"glass_{l}" for l in range(1, L)),
-            seeds=tuple(seeds),
-        )
+        spins = {l: [x.name for x in (q[l], r[l], q_hat[l], r_hat[l])] for l in range(1, L)}
+        weights = {l: [Q[l].name, R[l].name] for l in range(1, L + 1)}
+        layers = _layer_groups(L, spins, weights, seeds)
     return FreeEnergy(
         name="deep_network",
         phi=phi,
