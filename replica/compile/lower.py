@@ -94,6 +94,7 @@ NAMESPACE = {
     "_logavgexp": _logavgexp,
     "_argmax": _argmax,
     "_parisi_pass": parisi.parisi_pass,
+    "_field_map": parisi.field_map,
     "_parisi_value": parisi.parisi_value,
     "_parisi_q_gradient": parisi.parisi_q_gradient,
     "_parisi_m_gradient": parisi.parisi_m_gradient,
@@ -134,7 +135,11 @@ class _Printer(SciPyPrinter):
         qs = ", ".join(self._print(q) for q in expr.qs)
         ms = ", ".join(self._print(m) for m in expr.ms)
         fields = ", ".join(self._print(f) for f in (expr.boundary, expr.slope, expr.curvature))
-        return f"_parisi_pass({fields}, ({qs},), ({ms},), _w{u}, {self._axes[u]})"
+        focus = "".join(f"{self._print(x)}, " for x in expr.focus)
+        return f"_parisi_pass({fields}, ({qs},), ({ms},), _w{u}, {self._axes[u]}, ({focus}))"
+
+    def _print_field_map(self, expr):
+        return f"_field_map({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_ParisiAverage(self, expr):
         return f"_parisi_value({self._print(expr.args[0])})"

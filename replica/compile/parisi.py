@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 import numpy as np
+from scipy import sparse
 
 from .quadrature import gauss_hermite
 
@@ -101,7 +102,7 @@ def _lagrange(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights at t (in cells) of the interpolant through the STENCIL nodes, and of its first two derivatives."""
     t = np.asarray(t, dtype=float)[..., None]
     p = np.arange(len(STENCIL))
-    powers = t ** p  # (..., n)
+    powers = t**p  # (..., n)
     d1 = np.where(p >= 1, p * t ** np.maximum(p - 1, 0), 0.0)
     d2 = np.where(p >= 2, p * (p - 1) * t ** np.maximum(p - 2, 0), 0.0)
     return powers @ _BASIS.T, d1 @ _BASIS.T, d2 @ _BASIS.T
@@ -210,9 +211,147 @@ def _scatter_at(values: np.ndarray, shift: _Shift, weights: np.ndarray, a: int, 
     return np.bincount(idx.ravel(), weights=(values[:, None] * weights).ravel(), minlength=size)
 
 
+class _UniformStep:
+    """A step of width s on the uniform grid: f(u_a + s z_j) by the shared-shift correlations.
+
+    ``centre``: the targets are s z_j around the centre of the grid only (the top of a ladder).
+    """
+
+    def __init__(self, order: int, s: float, centre: int | None = None):
+        self.shift = _shift(order, s)
+        self.w = self.shift.w
+        self.centre = centre
+        self.size = 8 * order + 1
+
+    def gather(self, f: np.ndarray) -> np.ndarray:
+        """f at the targets: (n_z, n_u), or (n_z,) at the centre."""
+        sh = self.shift
+        if self.centre is None:
+            return _gather(_pad(f, sh.pad), sh, sh.weight)
+        return _gather_at(_pad(f, sh.pad), sh, sh.weight, self.centre)
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Adjoint of ``gather``: values at the targets -> the grid."""
+        sh = self.shift
+        if self.centre is None:
+            return _unpad(_scatter(values, sh, sh.weight), sh.pad)
+        return _unpad(_scatter_at(values, sh, sh.weight, self.centre, self.size + 2 * sh.pad), sh.pad)
+
+    def derivatives(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f' and f'' of the interpolant at the grid points (meant for a step of width 0)."""
+        sh = self.shift
+        first = int(sh.start[0])
+        window = _pad(f, sh.pad)[first : first + len(f) + len(STENCIL) - 1]
+        return np.correlate(window, sh.dweight[0], "valid"), np.correlate(window, sh.d2weight[0], "valid")
+
+
+def field_map(t, centre, width):
+    """The field x(t) of the grid point t on a grid focused on ``centre`` with resolution ``width``:
+
+        x(t) = c + w sinh(a t + b),   a, b such that x(-W) = -W, x(W) = W   (W = FIELD_WIDTH),
+
+    uniform in t. Near c the spacing is about w a dt, and at a distance d from c it is
+    about a dt sqrt(w^2 + d^2): the same number of points for a structure of size d at a
+    distance d, at every scale down to w (the multi-scale boundary layer of a ladder whose
+    rungs crowd towards q = 1). ``t`` is the uniform grid; broadcasts over arrays of c, w.
+    """
+    a, b = _map_constants(centre, width)
+    return centre + width * np.sinh(a * t + b)
+
+
+def _map_constants(centre, width):
+    upper = np.arcsinh((FIELD_WIDTH - centre) / width)
+    lower = np.arcsinh((-FIELD_WIDTH - centre) / width)
+    return (upper - lower) / (2 * FIELD_WIDTH), (upper + lower) / 2
+
+
+class _MappedStep:
+    """A step of width s on the grid focused by ``field_map`` (centre c, width w).
+
+    The targets x_a + s z_j are mapped back to t, where f is smooth on the uniform grid, and
+    interpolated there by the same 6-point Lagrange rule (continued linearly beyond the ends):
+    every target has its own stencil, so the step is a sparse matrix (6 entries a row) from
+    the padded grid to the targets; a gather is its product with f, a scatter its transpose's.
+    ``centre``: the targets are s z_j around x = 0 only (the top of a ladder).
+    """
+
+    def __init__(self, grid: FieldGrid, s: float, focus: tuple[float, float], centre: bool = False):
+        self.focus, self.grid, self.centre = focus, grid, centre
+        c, w = focus
+        self.w = grid.w
+        x = np.zeros(1) if centre else field_map(grid.u, c, w)
+        self.targets = x[None, :] + s * grid.z[:, None]  # (n_z, n_a)
+        pos = self._cells(self.targets)
+        if s == 0.0:  # the identity on the grid, exactly (merged levels stay alike)
+            pos = np.round(pos)
+        cell = np.floor(pos)
+        first = cell.astype(int) + int(STENCIL[0])
+        n = len(grid.u)
+        self.pad = int(max(0, -first.min(), first.max() + len(STENCIL) - n))
+        self._first = first + self.pad  # (n_z, n_a): first stencil point in the padded array
+        self._frac = pos - cell
+        self.matrix = self._matrix(_stencil_weights(self._frac))
+
+    def _cells(self, x: np.ndarray) -> np.ndarray:
+        """The position of the fields x on the uniform grid of t, in cells from its first point."""
+        c, w = self.focus
+        a, b = _map_constants(c, w)
+        return ((np.arcsinh((x - c) / w) - b) / a + FIELD_WIDTH) / self.grid.du
+
+    def _matrix(self, weights: np.ndarray) -> sparse.csr_matrix:
+        """Targets x padded grid: row (j, a) holds the stencil weights of target j, a."""
+        rows = weights.shape[0] * weights.shape[1]
+        columns = (self._first[..., None] + np.arange(len(STENCIL))).reshape(-1)
+        shape = (rows, len(self.grid.u) + 2 * self.pad)
+        indptr = np.arange(0, len(STENCIL) * rows + 1, len(STENCIL))
+        return sparse.csr_matrix((weights.reshape(-1), columns, indptr), shape=shape)
+
+    def gather(self, f: np.ndarray) -> np.ndarray:
+        out = (self.matrix @ _pad(f, self.pad)).reshape(self.targets.shape)
+        return out[:, 0] if self.centre else out
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        return _unpad(self.matrix.T @ np.ravel(values), self.pad)
+
+    def derivatives(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f' and f'' of the interpolant in x at the targets of the first node (for a step of width 0).
+
+        d/dx = t' d/dt and d^2/dx^2 = t'^2 d^2/dt^2 + t'' d/dt, with t in cells of the grid.
+        """
+        c, w = self.focus
+        a, _ = _map_constants(c, w)
+        d = self.targets - c
+        r = np.sqrt(w * w + d * d)
+        t1 = (1.0 / (a * r * self.grid.du))[..., None]
+        t2 = (-d / (a * r**3 * self.grid.du))[..., None]
+        _, dl, d2l = _lagrange(self._frac)
+        fp = _pad(f, self.pad)
+        first = (self._matrix(dl * t1) @ fp).reshape(self.targets.shape)
+        second = (self._matrix(d2l * t1**2 + dl * t2) @ fp).reshape(self.targets.shape)
+        return first[0], second[0]
+
+
+def _stencil_weights(t: np.ndarray) -> np.ndarray:
+    """The Lagrange weights L_k(t) of the STENCIL nodes at every t: shape t.shape + (6,).
+
+    The powers t^p are built as contiguous rows and combined by one matrix product (the
+    strided writes of a trailing axis of six cost more than the arithmetic).
+    """
+    flat = np.ravel(t)
+    powers = np.empty((len(STENCIL), flat.size))
+    powers[0] = 1.0
+    for p in range(1, len(STENCIL)):
+        np.multiply(powers[p - 1], flat, out=powers[p])
+    return np.ascontiguousarray((_BASIS @ powers).T).reshape(np.shape(t) + (len(STENCIL),))
+
+
 @dataclass
 class LadderPass:
-    """Backward recursion of one ladder on the grid; gradients on demand."""
+    """Backward recursion of one ladder on the grid; gradients on demand.
+
+    ``focus`` (c, w): the grid is ``field_map``'s, focused on the field c with resolution w
+    (the boundary and its derivatives are given at those fields); None: the uniform grid.
+    """
 
     grid: FieldGrid
     qs: np.ndarray  # q_0 .. q_k
@@ -220,13 +359,19 @@ class LadderPass:
     boundary: np.ndarray  # f_k on the grid
     slope: np.ndarray | None = None  # f_k' on the grid (exact; else differentiated from f_k)
     curvature: np.ndarray | None = None  # f_k'' on the grid (exact; else differentiated from f_k)
+    focus: tuple[float, float] | None = None
     fs: list[np.ndarray] = field(default_factory=list)  # f_0 .. f_k
-    shifts: list[_Shift] = field(default_factory=list)  # step 0 (top) .. k
+    shifts: list = field(default_factory=list)  # the steps' operators: 0 (top, at the centre) .. k
     taus: list[np.ndarray] = field(default_factory=list)  # tilted weights tau_ij(a) of steps 1..k, (n_z, n_u)
     value: float = float("nan")
 
+    def _step(self, s: float, centre: bool = False):
+        if self.focus is None:
+            return _UniformStep(self.grid.order, s, self.grid.center if centre else None)
+        return _MappedStep(self.grid, s, self.focus, centre)
+
     @classmethod
-    def run(cls, boundary: np.ndarray, qs, ms, grid: FieldGrid, slope=None, curvature=None) -> LadderPass:
+    def run(cls, boundary: np.ndarray, qs, ms, grid: FieldGrid, slope=None, curvature=None, focus=None) -> LadderPass:
         """The backward recursion, step i = k .. 1 (a log-sum-exp over the nodes at every u_a):
 
             f_{i-1}(u_a) = (1/m_i) ln sum_j w_j exp(m_i f_i(u_a + s_i z_j)),
@@ -236,22 +381,24 @@ class LadderPass:
         """
         qs = np.asarray(qs, dtype=float)
         ms = np.asarray(ms, dtype=float)
-        self = cls(grid, qs, ms, np.asarray(boundary, dtype=float))
+        focus = None if focus is None else (float(focus[0]), float(focus[1]))
+        self = cls(grid, qs, ms, np.asarray(boundary, dtype=float), focus=focus)
         if slope is not None and curvature is not None:
             self.slope = np.broadcast_to(np.asarray(slope, dtype=float), grid.u.shape)
             self.curvature = np.broadcast_to(np.asarray(curvature, dtype=float), grid.u.shape)
         deltas = np.diff(qs)
-        if qs[0] < 0 or np.any(deltas < 0) or np.any(ms <= 0) or not np.all(np.isfinite(self.boundary)):
+        bad_focus = focus is not None and not (focus[1] > 0 and abs(focus[0]) < FIELD_WIDTH)
+        if qs[0] < 0 or np.any(deltas < 0) or np.any(ms <= 0) or not np.all(np.isfinite(self.boundary)) or bad_focus:
             self.fs = [np.full_like(grid.u, np.nan)] * (len(qs))
             return self
         f = self.boundary
         fs = [f]
-        shifts: list[_Shift] = []
+        shifts = []
         taus: list[np.ndarray] = []
         for i in range(len(ms), 0, -1):  # step i from q_{i-1} to q_i
             m = ms[i - 1]
-            sh = _shift(grid.order, float(np.sqrt(deltas[i - 1])))
-            y = _gather(_pad(f, sh.pad), sh, sh.weight)  # f_i(u_a + s z_j), (n_z, n_u)
+            sh = self._step(float(np.sqrt(deltas[i - 1])))
+            y = sh.gather(f)  # f_i(u_a + s z_j), (n_z, n_u)
             y *= m
             y += np.log(sh.w)[:, None]
             top = np.max(y, axis=0)
@@ -263,9 +410,8 @@ class LadderPass:
             taus.append(tau)
             shifts.append(sh)
             fs.append(f)
-        top_shift = _shift(grid.order, float(np.sqrt(qs[0])))
-        F0 = _gather_at(_pad(f, top_shift.pad), top_shift, top_shift.weight, grid.center)
-        self.value = float(np.dot(top_shift.w, F0))
+        top_shift = self._step(float(np.sqrt(qs[0])), centre=True)
+        self.value = float(np.dot(top_shift.w, top_shift.gather(f)))
         self.fs = fs[::-1]
         self.shifts = [top_shift] + shifts[::-1]
         self.taus = taus[::-1]
@@ -279,17 +425,12 @@ class LadderPass:
     def measures(self) -> list[np.ndarray]:
         """P_0 .. P_k on the grid (weights summing to one): the adjoint of the recursion,
 
-            P_0(b) = sum_j w_j dF(s_0 z_j)/df_0(u_b),
-            P_i(b) = sum_a P_{i-1}(a) sum_j tau_ij(a) d f_i(u_a + s_i z_j) / d f_i(u_b).
+        P_0(b) = sum_j w_j dF(s_0 z_j)/df_0(u_b),
+        P_i(b) = sum_a P_{i-1}(a) sum_j tau_ij(a) d f_i(u_a + s_i z_j) / d f_i(u_b).
         """
-        g = self.grid
-        sh = self.shifts[0]
-        p = _unpad(_scatter_at(np.asarray(sh.w), sh, sh.weight, g.center, len(g.u) + 2 * sh.pad), sh.pad)
-        out = [p]
+        out = [self.shifts[0].scatter(np.asarray(self.shifts[0].w))]
         for i, tau in enumerate(self.taus, start=1):
-            sh = self.shifts[i]
-            p = _unpad(_scatter(tau * out[-1][None, :], sh, sh.weight), sh.pad)
-            out.append(p)
+            out.append(self.shifts[i].scatter(tau * out[-1][None, :]))
         return out
 
     @cached_property
@@ -297,10 +438,7 @@ class LadderPass:
         """f_k' and f_k'' on the grid: the boundary's own (exact) if given, else its interpolant's."""
         if self.slope is not None and self.curvature is not None:
             return self.slope, self.curvature
-        sh = _shift(self.grid.order, 0.0)  # every node at t = 0: the interpolant's derivatives at the grid points
-        first = int(sh.start[0])
-        window = _pad(self.boundary, sh.pad)[first : first + len(self.boundary) + len(STENCIL) - 1]
-        return np.correlate(window, sh.dweight[0], "valid"), np.correlate(window, sh.d2weight[0], "valid")
+        return self._step(0.0).derivatives(self.boundary)
 
     @cached_property
     def slopes(self) -> list[np.ndarray]:
@@ -312,8 +450,7 @@ class LadderPass:
         """
         out = [self._top_derivatives[0]]
         for i in range(len(self.ms), 0, -1):
-            sh = self.shifts[i]
-            y = _gather(_pad(out[-1], sh.pad), sh, sh.weight)
+            y = self.shifts[i].gather(out[-1])
             y *= self.taus[i - 1]
             out.append(np.sum(y, axis=0))
         return out[::-1]
@@ -331,11 +468,11 @@ class LadderPass:
         k = len(self.ms)
         sh = self.shifts[k]
         if k == 0:
-            return 0.5 * float(np.dot(sh.w, _gather_at(_pad(d2, sh.pad), sh, sh.weight, self.grid.center)))
-        slope = _gather(_pad(d1, sh.pad), sh, sh.weight)
+            return 0.5 * float(np.dot(sh.w, sh.gather(d2)))
+        slope = sh.gather(d1)
         slope *= slope
         slope *= self.ms[k - 1]
-        slope += _gather(_pad(d2, sh.pad), sh, sh.weight)
+        slope += sh.gather(d2)
         slope *= self.taus[k - 1]
         return 0.5 * float(np.dot(np.sum(slope, axis=0), self.measures[k - 1]))
 
@@ -377,24 +514,26 @@ class LadderPass:
 class BatchPass:
     """Ladder passes for a batch of parameter sets (one pass per batch element)."""
 
-    def __init__(self, boundary, qs, ms, grid: FieldGrid, axis: int, slope=None, curvature=None):
+    def __init__(self, boundary, qs, ms, grid: FieldGrid, axis: int, slope=None, curvature=None, focus=()):
         self.grid = grid
         self.axis = axis
         ndim_quad = -axis  # the field axis and the quadrature axes after it
         fields = [np.asarray(x, dtype=float) for x in (boundary, slope, curvature) if x is not None]
         qs = [np.asarray(q, dtype=float) for q in qs]
         ms = [np.asarray(m, dtype=float) for m in ms]
+        focus = [np.asarray(x, dtype=float) for x in focus]
         # batch shape: from everything except the trailing quadrature axes
-        lead = [x.shape[: max(x.ndim - ndim_quad, 0)] for x in [*fields, *qs, *ms]]
+        lead = [x.shape[: max(x.ndim - ndim_quad, 0)] for x in [*fields, *qs, *ms, *focus]]
         self.batch = np.broadcast_shapes(*lead)
         self.out_shape = self.batch + (1,) * ndim_quad
         b, *derivatives = [self._on_grid(x) for x in fields]
         self.passes = []
         for idx in _indices(self.batch):
-            q = [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in qs]
-            m = [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in ms]
+            q, m, c = (
+                [float(np.broadcast_to(x, self.out_shape)[idx].ravel()[0]) for x in xs] for xs in (qs, ms, focus)
+            )
             exact = [d[idx][0] for d in derivatives] if derivatives else [None, None]
-            self.passes.append(LadderPass.run(b[idx][0], q, m, grid, *exact))
+            self.passes.append(LadderPass.run(b[idx][0], q, m, grid, *exact, focus=c or None))
 
     def _on_grid(self, values: np.ndarray) -> np.ndarray:
         """A function of the field, broadcast to the batch: shape batch + (1, grid points)."""
@@ -431,8 +570,8 @@ def _indices(batch: tuple[int, ...]):
     return list(np.ndindex(*batch)) if batch else [()]
 
 
-def parisi_pass(boundary, slope, curvature, qs, ms, grid: FieldGrid, axis: int) -> BatchPass:
-    return BatchPass(boundary, qs, ms, grid, axis, slope, curvature)
+def parisi_pass(boundary, slope, curvature, qs, ms, grid: FieldGrid, axis: int, focus=()) -> BatchPass:
+    return BatchPass(boundary, qs, ms, grid, axis, slope, curvature, focus)
 
 
 def parisi_value(p: BatchPass) -> np.ndarray:

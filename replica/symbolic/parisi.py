@@ -45,22 +45,29 @@ class ParisiPass(sp.Expr):
 
     is_commutative = True
 
-    def __new__(cls, boundary, variable, qs, ms=None):
+    def __new__(cls, boundary, variable, qs, ms=None, focus=None):
         if ms is None:  # rebuilt by sympy from the flat args
             raise TypeError("ParisiPass(boundary, u, qs, ms)")
         boundary = sp.sympify(boundary)
         if not isinstance(variable, sp.Symbol):
             raise TypeError("the field variable of a Parisi ladder must be a Symbol")
         slope = sp.diff(boundary, variable)
-        return cls._flat(boundary, slope, sp.diff(slope, variable), variable, list(qs), list(ms))
+        fields = [boundary, slope, sp.diff(slope, variable)]
+        if focus is not None:  # the grid's fields: the boundary and its derivatives are taken there
+            position = field_map(variable, *focus)
+            fields = [f.subs(variable, position) for f in fields]
+        return cls._flat(*fields, variable, list(qs), list(ms), list(focus or ()))
 
     @classmethod
-    def _flat(cls, boundary, slope, curvature, variable, qs, ms):
+    def _flat(cls, boundary, slope, curvature, variable, qs, ms, focus=()):
         if len(qs) != len(ms) + 1:
             raise ValueError(f"a ladder of {len(ms)} steps needs {len(ms) + 1} overlaps, got {len(qs)}")
+        if len(focus) not in (0, 2):
+            raise ValueError(f"a ladder's focus is (centre, width), got {len(focus)} values")
         k = sp.Integer(len(ms))
         fields = map(sp.sympify, (boundary, slope, curvature))
-        return sp.Expr.__new__(cls, *fields, variable, k, *map(sp.sympify, qs), *map(sp.sympify, ms))
+        rest = (*map(sp.sympify, qs), *map(sp.sympify, ms), *map(sp.sympify, focus))
+        return sp.Expr.__new__(cls, *fields, variable, k, *rest)
 
     @property
     def func(self):
@@ -92,12 +99,22 @@ class ParisiPass(sp.Expr):
 
     @property
     def ms(self) -> tuple:
-        return self.args[6 + self.steps :]
+        return self.args[6 + self.steps : 6 + 2 * self.steps]
+
+    @property
+    def focus(self) -> tuple:
+        """(centre, width) of the grid's focus in the unit field (``field_map``), or ()."""
+        return self.args[6 + 2 * self.steps :]
+
+    @property
+    def position(self) -> sp.Expr:
+        """The field at the grid variable: ``field_map`` of it on a focused grid, else the variable."""
+        return field_map(self.variable, *self.focus) if self.focus else self.variable
 
     @property
     def free_symbols(self):
         out = (self.boundary.free_symbols | self.slope.free_symbols | self.curvature.free_symbols) - {self.variable}
-        for x in (*self.qs, *self.ms):
+        for x in (*self.qs, *self.ms, *self.focus):
             out |= x.free_symbols
         return out
 
@@ -112,7 +129,22 @@ class ParisiPass(sp.Expr):
 
 def _rebuild_pass(boundary, slope, curvature, variable, k, *rest):
     k = int(k)
-    return ParisiPass._flat(boundary, slope, curvature, variable, list(rest[: k + 1]), list(rest[k + 1 :]))
+    qs, ms, focus = rest[: k + 1], rest[k + 1 : 2 * k + 1], rest[2 * k + 1 :]
+    return ParisiPass._flat(boundary, slope, curvature, variable, list(qs), list(ms), list(focus))
+
+
+class field_map(sp.Function):  # noqa: N801 - lower case like the functions
+    """field_map(t, c, w): the field at the grid point t of a grid focused on c with resolution w.
+
+    The map itself is the kernel's (compile/parisi.py ``field_map``); it only places the grid,
+    so, like ``held``, it has derivative zero in every argument: the ladder's value does not
+    depend on where the grid points are, in the continuum.
+    """
+
+    nargs = 3
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
 
 
 class _ParisiNode(sp.Expr):
@@ -203,7 +235,11 @@ class ParisiBottom(_ParisiNode):
     """sum_b P_k(u_b) g(u_b): the average of g(u) in the Parisi measure at the bottom."""
 
     def __new__(cls, ladder, integrand):
-        return sp.Expr.__new__(cls, ladder, sp.sympify(integrand))
+        integrand = sp.sympify(integrand)
+        # g of the field: on a focused grid, at the grid's fields (unless already written there)
+        if isinstance(ladder, ParisiPass) and ladder.focus and not integrand.has(field_map):
+            integrand = integrand.subs(ladder.variable, ladder.position)
+        return sp.Expr.__new__(cls, ladder, integrand)
 
     @property
     def integrand(self) -> sp.Expr:
@@ -220,14 +256,20 @@ class ParisiBottom(_ParisiNode):
 PARISI_NODES = (ParisiPass, ParisiAverage, ParisiGradient, ParisiBottom)
 
 
-def ladder_average(boundary: sp.Expr, h: sp.Symbol, qs, ms, name: str = "u") -> ParisiAverage:
+def ladder_average(boundary: sp.Expr, h: sp.Symbol, qs, ms, name: str = "u", focus=None) -> ParisiAverage:
     """The ladder of ``boundary(h)`` over overlaps ``qs`` (field variance up to qs[-1]).
 
     Rescaled to the unit field u = h / sqrt(q_k): boundary(sqrt(q_k) u) over
     the ladder (q_0/q_k, ..., 1), so that the kernel's grid, in units of the
     top of the ladder, suits every model.
+
+    ``focus`` (h_c, width), in the field h: the boundary has structure of that size at h_c
+    (a constraint smeared over a small variance), and the grid is focused there
+    (``field_map``) instead of uniform; without it, the grid must resolve the width
+    uniformly over the whole field range.
     """
     qs = [sp.sympify(q) for q in qs]
     top = qs[-1]
     u = sp.Symbol(name, real=True)
-    return ParisiAverage(boundary.subs(h, sp.sqrt(top) * u), u, [q / top for q in qs[:-1]] + [sp.S.One], ms)
+    unit = None if focus is None else tuple(sp.sympify(x) / sp.sqrt(top) for x in focus)
+    return ParisiAverage(boundary.subs(h, sp.sqrt(top) * u), u, [q / top for q in qs[:-1]] + [sp.S.One], ms, unit)
