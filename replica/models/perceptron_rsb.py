@@ -16,6 +16,7 @@ onto RS, the RS ansatz and how a ladder is opened around it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import sympy as sp
@@ -309,6 +310,16 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
       whose rungs crowd towards q = 1 where y(q) grows without bound (the critical
       jamming scaling): with two steps it is the 2-step ansatz.
 
+    A ladder of several steps has the order parameters t = -ln(1 - q) (``t_top``; for ``krsb``
+    ``t0`` and the increments ``dt1`` .. ``dt{k-1}`` >= 0), ``ln_y1`` and the increments
+    ``dln_y2`` .. ``dln_yk`` >= 0 (so the ladder's order is a box the descent keeps, with
+    merged steps at a closed end), and reports q (``q_top``, ``q0`` ..) and ``y1`` .. ``yk``
+    as observables: near alpha_J the rungs approach 1 and
+    y_k grows like a power of 1/(1 - q_top), a straight line in these variables, where in
+    q and y descent crawls along a curved valley (measured at kappa = -1, 4 steps: 5
+    iterations instead of 213). Its field grid is focused on h = kappa with the width
+    sqrt(1 - q_{k-1}) of the boundary (``ladder_average``'s ``focus``).
+
     Phi is a minimum in the order parameters; jamming is where its minimum crosses zero
     (kind ``jamming``): Phi < 0 above alpha_J (UNSAT). Every ladder of several steps
     declares its one-step version (the 1RSB Phi, y equal on every step) as the way in:
@@ -319,51 +330,91 @@ def perceptron_jamming(steps: int, ansatz: str) -> FreeEnergy:
     h = sp.Symbol("h", real=True)
     if ansatz == "1rsb":
         steps = 1
+    # a ladder of several steps is iterated in logarithms: t = -ln(1 - q) for a rung that crowds
+    # towards 1 and ln y for the steps of y(q), which grow without bound there (y ~ (1 - q)^-gamma
+    # is a straight line in them); in q and y the minimum lies in a long curved valley that descent
+    # creeps along. q and y are reported as observables.
+    logs = steps > 1
+    shown: dict[str, sp.Expr] = {}
     if ansatz == "frsb":
-        q_min, q_top = sp.symbols("q_min q_top", real=True)
+        q_min = sp.Symbol("q_min", real=True)
         ops = [OrderParameter("q_min", 0.6, 0.0, 1.0, lower_closed=True, description="smallest overlap q_m")]
         if steps == 1:
             qs = [q_min, sp.S.One]
         else:
+            t_top = sp.Symbol("t_top", real=True)
+            q_top = 1 - sp.exp(-t_top)
             qs = [
-                1 - (1 - q_min) ** (1 - sp.Rational(i, steps - 1)) * (1 - q_top) ** sp.Rational(i, steps - 1)
+                1 - (1 - q_min) ** (1 - sp.Rational(i, steps - 1)) * sp.exp(-t_top * sp.Rational(i, steps - 1))
                 for i in range(steps)
             ] + [sp.S.One]
-            ops.append(OrderParameter("q_top", 0.99, 0.0, 1.0, lower_closed=True, description="top rung q_{k-1} < 1"))
-    else:
-        q_syms = [sp.Symbol("q0" if ansatz == "1rsb" else f"q{i}", real=True) for i in range(steps)]
-        qs = [*q_syms, sp.S.One]
+            ops.append(
+                OrderParameter("t_top", 4.6, 0.0, math.inf, lower_closed=True, description="-ln(1 - q_top), q_top < 1")
+            )
+            shown["q_top"] = q_top
+    elif logs:  # t_0 = -ln(1 - q_0) and the increments dt_i = t_i - t_{i-1} >= 0 (the rungs in order)
+        dts = [sp.Symbol("t0" if i == 0 else f"dt{i}", real=True) for i in range(steps)]
+        ts = list(itertools.accumulate(dts))
+        qs = [*(1 - sp.exp(-t) for t in ts), sp.S.One]
         ops = [
-            OrderParameter(q.name, 0.6 + 0.3 * i / steps, 0.0, 1.0, lower_closed=True, description=f"overlap {i}")
-            for i, q in enumerate(q_syms)
+            OrderParameter(
+                d.name,
+                -math.log(0.4) if i == 0 else math.log(2.0),
+                0.0,
+                math.inf,
+                lower_closed=True,
+                description="-ln(1 - q_0)" if i == 0 else f"ln((1 - q_{i - 1})/(1 - q_{i}))",
+            )
+            for i, d in enumerate(dts)
         ]
+        shown.update({f"q{i}": q for i, q in enumerate(qs[:-1])})
+    else:
+        q0 = sp.Symbol("q0", real=True)
+        qs = [q0, sp.S.One]
+        ops = [OrderParameter("q0", 0.6, 0.0, 1.0, lower_closed=True, description="overlap 0")]
     names = ["mu"] if ansatz == "1rsb" else [f"y{i}" for i in range(1, steps + 1)]
-    ys = [sp.Symbol(n, real=True) for n in names]
-    ops += [
-        OrderParameter(
-            y.name, 5.0 * 4.0**i, STEP_FLOOR, math.inf, lower_closed=True, description=f"y(q) on step {i + 1}"
-        )
-        for i, y in enumerate(ys)
-    ]
+    if logs:  # ln y_1 and the increments ln(y_i / y_{i-1}) >= 0 (y(q) non-decreasing: a box, not a projection)
+        logs_y = [sp.Symbol("ln_y1" if i == 0 else f"dln_y{i + 1}", real=True) for i in range(steps)]
+        ys = [sp.exp(v) for v in itertools.accumulate(logs_y)]
+        ops += [
+            OrderParameter(
+                v.name,
+                math.log(5.0) if i == 0 else math.log(4.0),
+                math.log(STEP_FLOOR) if i == 0 else 0.0,
+                math.inf,
+                lower_closed=True,
+                description="ln y(q) on step 1" if i == 0 else f"ln(y_{i + 1} / y_{i})",
+            )
+            for i, v in enumerate(logs_y)
+        ]
+        shown.update(dict(zip(names, ys, strict=True)))
+    else:
+        ys = [sp.Symbol(n, real=True) for n in names]
+        ops += [
+            OrderParameter(
+                y.name, 5.0 * 4.0**i, STEP_FLOOR, math.inf, lower_closed=True, description=f"y(q) on step {i + 1}"
+            )
+            for i, y in enumerate(ys)
+        ]
     innermost = jammed_step(kappa - h, ys[-1], sp.sqrt(1 - qs[-2])) / ys[-1]
     if steps == 1:
         z = sp.Symbol("z", real=True)
         energetic = GaussAvg(innermost.subs(h, sp.sqrt(qs[0]) * z), z)
     else:
-        energetic = ladder_average(innermost, h, qs[:-1], ys[:-1])
+        # the boundary has structure of size sqrt(1 - q_{k-1}) at h = kappa: the grid is focused there
+        energetic = ladder_average(innermost, h, qs[:-1], ys[:-1], focus=(kappa, sp.sqrt(1 - qs[-2])))
     phi = spherical_ladder_entropy(qs, ys, sp.S.One) + alpha * energetic
-    observables = {"Phi": phi, **{p.name: p.symbol for p in ops}}
+    observables = {"Phi": phi, **{p.name: p.symbol for p in ops}, **shown}
     what = {"1rsb": "1RSB", "krsb": f"{steps}-step RSB", "frsb": f"full RSB on {steps} steps"}[ansatz]
     ladder = ParisiLadder(tuple(qs), tuple(ys), x_name="y")
     if steps > 1:  # the way in: the 1RSB solution, y equal on every step (the rungs above q_0 then do not matter)
         q0, mu = sp.symbols("q0 mu", real=True)
-        same = {y.name: mu for y in ys}
+        same = {v.name: sp.log(mu) if i == 0 else sp.S.Zero for i, v in enumerate(logs_y)}
         if ansatz == "frsb":
-            same.update({"q_min": q0, "q_top": 1 - (1 - q0) * ONE_STEP_TOP})
+            same.update({"q_min": q0, "t_top": -sp.log((1 - q0) * ONE_STEP_TOP)})
         else:
-            same.update(
-                {q.name: 1 - (1 - q0) * ONE_STEP_TOP ** sp.Rational(i, steps - 1) for i, q in enumerate(q_syms)}
-            )
+            rise = -sp.log(ONE_STEP_TOP) / (steps - 1)
+            same.update({d.name: -sp.log(1 - q0) if i == 0 else rise for i, d in enumerate(dts)})
         ladder = dataclasses.replace(ladder, one_step=perceptron_jamming(1, "1rsb"), from_one_step=same)
     bounds = {}
     if ansatz == "1rsb":
