@@ -356,31 +356,36 @@ def _check_control(control, value: float, field: str) -> float:
 
 
 def _validate_solver(fe: FreeEnergy, raw: dict) -> tuple[SolverOptions, dict[str, float]]:
-    names = SolverOptions.field_names()
-    kwargs = {}
     init: dict[str, float] = {}
+    if "init" in raw:
+        ops = {p.name: p for p in fe.order_parameters}
+        for name, v in _mapping(raw["init"], "solver.init").items():
+            if name not in ops:
+                raise ConfigError(
+                    f"solver.init.{name}",
+                    f"not an order parameter{_suggest(name, ops)} (order parameters: {', '.join(ops)})",
+                )
+            x = _number(v, f"solver.init.{name}")
+            if not ops[name].contains(x):
+                raise ConfigError(
+                    f"solver.init.{name}", f"{x:g} is outside the domain {ops[name].domain_text()} of {name}"
+                )
+            init[name] = x
+    opts = SolverOptions(**_solver_settings({k: v for k, v in raw.items() if k != "init"}, "solver", ["init"]))
+    if opts.max_quad_order < opts.quad_order:
+        raise ConfigError("solver.max_quad_order", f"{opts.max_quad_order} is below quad_order={opts.quad_order}")
+    return opts, init
+
+
+def _solver_settings(raw: dict, prefix: str, extra: list[str] | None = None) -> dict:
+    """The solver settings of a ``solver`` mapping (at ``prefix``), checked one by one."""
+    names = SolverOptions.field_names()
+    known = names + (extra or [])
+    kwargs: dict = {}
     for key, value in raw.items():
-        field_name = f"solver.{key}"
-        if key == "init":
-            ops = {p.name: p for p in fe.order_parameters}
-            for name, v in _mapping(value, field_name).items():
-                if name not in ops:
-                    raise ConfigError(
-                        f"solver.init.{name}",
-                        f"not an order parameter{_suggest(name, ops)} (order parameters: {', '.join(ops)})",
-                    )
-                x = _number(v, f"solver.init.{name}")
-                if not ops[name].contains(x):
-                    raise ConfigError(
-                        f"solver.init.{name}", f"{x:g} is outside the domain {ops[name].domain_text()} of {name}"
-                    )
-                init[name] = x
-            continue
+        field_name = f"{prefix}.{key}"
         if key not in names:
-            raise ConfigError(
-                field_name,
-                f"unknown solver setting{_suggest(key, names + ['init'])} (known: {', '.join(names + ['init'])})",
-            )
+            raise ConfigError(field_name, f"unknown solver setting{_suggest(key, known)} (known: {', '.join(known)})")
         if key == "method":
             if value not in METHODS:
                 raise ConfigError(field_name, f"'{value}' is not one of {', '.join(METHODS)}{_suggest(value, METHODS)}")
@@ -397,10 +402,7 @@ def _validate_solver(fe: FreeEnergy, raw: dict) -> tuple[SolverOptions, dict[str
             if key in ("tol", "quad_tol") and not x > 0:
                 raise ConfigError(field_name, f"must be positive, got {x:g}")
             kwargs[key] = x
-    opts = SolverOptions(**kwargs)
-    if opts.max_quad_order < opts.quad_order:
-        raise ConfigError("solver.max_quad_order", f"{opts.max_quad_order} is below quad_order={opts.quad_order}")
-    return opts, init
+    return kwargs
 
 
 def _axis_values(fe: FreeEnergy, name: str, spec, field_name: str) -> np.ndarray:
@@ -578,7 +580,18 @@ def _validate_transitions(
         f = f"transitions[{i}]"
         item = _mapping(item, f)
         allowed = (
-            "kind", "parameter", "bracket", "tol", "scan", "options", "branch", "spacing", "layer", "over", "over_tol"
+            "kind",
+            "parameter",
+            "bracket",
+            "tol",
+            "scan",
+            "options",
+            "solver",
+            "branch",
+            "spacing",
+            "layer",
+            "over",
+            "over_tol",
         )
         for key in item:
             if key not in allowed:
@@ -636,6 +649,7 @@ def _validate_transitions(
         over_tol = _number(item.get("over_tol", 1e-4), f"{f}.over_tol")
         if over_tol <= 0:
             raise ConfigError(f"{f}.over_tol", "must be positive")
+        solver = _solver_settings(_mapping(item.get("solver"), f"{f}.solver"), f"{f}.solver")
         out.append(
             TransitionRequest(
                 item["kind"],
@@ -650,6 +664,7 @@ def _validate_transitions(
                 layer=layer,
                 over=over,
                 over_tol=over_tol,
+                solver=solver,
             )
         )
     return out

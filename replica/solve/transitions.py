@@ -167,6 +167,9 @@ class TransitionRequest:
     # control (dense_region_loss: alpha_U = min_d alpha_0(d)); tolerance ``over_tol`` in that control
     over: tuple[str, float, float] | None = None
     over_tol: float = 1e-4
+    # solver settings of this transition alone, over the config's (e.g. a looser quad_tol for a ladder whose
+    # order parameters are ill-determined along flat directions while the indicator is resolved)
+    solver: dict = field(default_factory=dict)
 
 
 def request_kind(request: TransitionRequest) -> TransitionKind:
@@ -302,6 +305,8 @@ def locate(
     if reason is not None:
         raise ModelError(f"transitions: {request.kind}", reason)
     kind = request_kind(request)
+    if request.solver:
+        opts = dataclasses.replace(opts, **request.solver)
     if request.over is not None:
         return _minimum_over(problem, request, params, opts, theta0, quad_order)
     others = {k: v for k, v in params.items() if k != request.parameter}
@@ -440,11 +445,11 @@ def _jamming_from_one_step(problem, request, kind, params, opts, result) -> Tran
             result.message = f"the ladder at {par}={x:.12g} did not converge ({sol.status})"
             return result
         f, slope = _indicator(kind, sol), sol.observables.get("dphi_d" + par)
-        if not (slope is not None and slope < 0 and f <= 0):
+        step = f / slope if slope is not None and slope < 0 else math.nan
+        if not (abs(step) <= request.tol or step > 0):  # within tol of the zero (either side), or above it
             result.message = f"Phi = {f:.3g} with slope {slope} at {par}={x:.12g}: no way down to its zero"
             return result
-        step = f / slope
-        if step <= request.tol:
+        if abs(step) <= request.tol:
             result.value, result.found = float(x - step), True
             result.message = f"{kind.description}: Newton on Phi from the one-step point {first.value:.9g}"
             return result
