@@ -30,7 +30,7 @@ from .symbolic import FreeEnergy
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
 DIRECTIONS = ("forward", "backward", "both")
-PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare", "fit")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare", "fit", "relative")
 PLOT_KINDS = ("sweep", "parisi", "profile")
 
 
@@ -244,6 +244,7 @@ def validate(data: dict) -> RunConfig:
         raise ConfigError("plot.kind", f"'{plot['kind']}' is not one of {', '.join(PLOT_KINDS)}")
     _validate_compare(plot.get("compare"))
     _validate_fit(plot.get("fit"))
+    _validate_relative(plot.get("relative"), [t.kind for t in transitions])
     if plot.get("kind") == "profile" and fe.layers is None:
         raise ConfigError("plot.kind", f"profile needs a layered model (this {model} has no hidden layers)")
     if plot.get("kind") == "parisi" and fe.ladder is None:
@@ -274,6 +275,27 @@ def _validate_fit(raw) -> None:
         raise ConfigError("plot.fit.kind", f"'{raw.get('kind')}' is not one of exponential")
     if "from" in raw:
         _number(raw["from"], "plot.fit.from")
+
+
+def _validate_relative(raw, kinds: list[str]) -> None:
+    """plot.relative: {to: kind, lines: [kind, ...]}: a lower panel of those lines divided by the line ``to``
+    (kinds among the config's transitions)."""
+    if raw is None:
+        return
+    raw = _mapping(raw, "plot.relative")
+    for key in raw:
+        if key not in ("to", "lines"):
+            raise ConfigError(f"plot.relative.{key}", "unknown key (known: to, lines)")
+    if not isinstance(raw.get("to"), str):
+        raise ConfigError("plot.relative.to", "expected the kind of the reference line, e.g. capacity")
+    lines = raw.get("lines", [])
+    if not isinstance(lines, list) or not all(isinstance(k, str) for k in lines):
+        raise ConfigError("plot.relative.lines", "expected a list of transition kinds, e.g. [jamming]")
+    named = [("plot.relative.to", raw["to"])] + [(f"plot.relative.lines[{i}]", k) for i, k in enumerate(lines)]
+    for where, kind in named:
+        if kind not in kinds:
+            known = ", ".join(dict.fromkeys(kinds)) or "none"
+            raise ConfigError(where, f"{kind!r} is not a transition of this config (its kinds: {known})")
 
 
 def _validate_compare(raw) -> None:

@@ -325,9 +325,14 @@ def _transition_figure(columns, rows, sidecar, spec):
     x = spec.get("x") or next((a for a in grid if all(a != k[1] for k in kinds)), grid[0] if grid else None)
     if x is None:
         raise ReplicaError("plot", "a transitions table needs a swept axis to draw lines against")
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    relative = spec.get("relative")
+    if relative:
+        fig, (ax, low) = plt.subplots(2, 1, figsize=(6.0, 6.0), sharex=True, height_ratios=(3, 2))
+    else:
+        fig, ax = plt.subplots(figsize=(6.0, 4.2))
     failed_any = unresolved_any = False
     trans = blended_transform_factory(ax.transData, ax.transAxes)
+    lines = {}
     for i, (kind, parameter, options) in enumerate(kinds):
         group = sorted(
             (r for r in rows if (r["kind"], r["parameter"], r.get("options") or "") == (kind, parameter, options)),
@@ -335,6 +340,7 @@ def _transition_figure(columns, rows, sidecar, spec):
         )
         xs = np.array([r[x] for r in group], dtype=float)
         ys = np.array([r["value"] if r["found"] and r["value"] is not None else np.nan for r in group], dtype=float)
+        lines[(kind, parameter, options)] = (xs, ys)
         ax.plot(
             xs,
             ys,
@@ -387,8 +393,32 @@ def _transition_figure(columns, rows, sidecar, spec):
     ax.legend(handles=handles, fontsize=8)
     ax.grid(alpha=0.25)
     ax.set_title(_title(sidecar, spec), fontsize=10)
+    if relative:
+        ax.set_xlabel("")
+        _relative_panel(low, lines, kinds, relative, labels)
+        low.set_xlabel(_label(x, labels))
     fig.tight_layout()
     return fig
+
+
+def _relative_panel(ax, lines: dict, kinds: list[tuple], relative: dict, labels: dict) -> None:
+    """Lines of the kinds ``relative['lines']`` (default: all but the reference) divided by the first line of
+    kind ``relative['to']`` at the same swept value; a point missing on either line is a gap, not interpolated."""
+    to = next((k for k in kinds if k[0] == relative["to"]), None)
+    if to is None:
+        raise ReplicaError("plot.relative.to", f"the table has no {relative['to']!r} line")
+    ref_x, ref_y = lines[to]
+    ref = dict(zip(ref_x.tolist(), ref_y.tolist(), strict=True))
+    chosen = relative.get("lines") or [k[0] for k in kinds if k != to]
+    for i, key in enumerate(kinds):
+        if key == to or key[0] not in chosen:
+            continue
+        xs, ys = lines[key]
+        ratio = np.array([y / ref.get(xv, np.nan) for xv, y in zip(xs.tolist(), ys.tolist(), strict=True)])
+        ax.plot(xs, ratio, "-", marker=".", ms=3, lw=1.4, color=COLORS[i % len(COLORS)])
+    kind, parameter, _ = to
+    ax.set_ylabel(f"{_sym(parameter)} / {_sym(parameter)} of {TRANSITION_NAMES.get(kind, kind)}", fontsize=9)
+    ax.grid(alpha=0.25)
 
 
 def _exponential_fit(ax, rows, x: str, fit: dict) -> None:

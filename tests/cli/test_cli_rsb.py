@@ -8,6 +8,8 @@ import yaml
 from click.testing import CliRunner
 
 from replica.cli import main
+from replica.run.plot import _transition_figure
+from replica.run.store import read_table
 
 AUTO = {
     "model": "perceptron",
@@ -68,3 +70,57 @@ def test_plot_compare_names_a_bad_table(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2
     assert "plot.compare[0].results" in result.output and ".csv" in result.output
+
+
+PHASE = {
+    "model": "perceptron",
+    "options": {"weights": "spherical", "ansatz": "rs"},
+    "params": {"alpha": 1.0, "kappa": 0.0},
+    "sweep": {"kappa": {"values": [-1.0, -0.5]}},
+    "transitions": [
+        {"kind": "capacity", "parameter": "alpha", "bracket": [0.5, 40.0]},
+        {"kind": "at_instability", "parameter": "alpha", "bracket": [0.5, 40.0]},
+    ],
+    "plot": {"relative": {"to": "capacity", "lines": ["at_instability"]}},
+}
+
+
+def test_plot_relative_draws_lines_divided_by_the_reference(tmp_path):
+    path = tmp_path / "phase.yaml"
+    path.write_text(yaml.safe_dump(PHASE))
+    out = tmp_path / "phase.csv"
+    result = run("run", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.with_suffix(".pdf").exists()
+    columns, rows = read_table(out)
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    fig = _transition_figure(columns, rows, sidecar, PHASE["plot"])
+    low = fig.axes[1]
+    (ratio,) = low.get_lines()
+    # alpha_AT / alpha_c^RS at kappa = -1 and -0.5: 7.873560 / 13.273200, 3.950701 / 4.770099
+    assert list(ratio.get_ydata()) == pytest.approx([7.873560 / 13.273200, 3.950701 / 4.770099], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("plot", "field"),
+    [
+        ({"relative": {"to": "jamming"}}, "plot.relative.to"),
+        ({"relative": {"to": "capacity", "lines": ["glass"]}}, "plot.relative.lines[0]"),
+        ({"relative": {"to": "capacity", "scale": "log"}}, "plot.relative.scale"),
+    ],
+)
+def test_plot_relative_names_a_line_that_is_not_there(tmp_path, plot, field):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(dict(PHASE, plot=plot)))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"error: {field}:" in result.output
+
+
+def test_transition_solver_block_is_validated(tmp_path):
+    transitions = [dict(PHASE["transitions"][0], solver={"quad_tol": -1.0})]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(dict(PHASE, transitions=transitions, plot={})))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "error: transitions[0].solver.quad_tol:" in result.output
