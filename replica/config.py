@@ -39,6 +39,13 @@ def _suggest(word: str, choices) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _known_keys(raw: dict, where: str, allowed) -> None:
+    """Every key of the mapping at ``where`` is one of ``allowed``; else the error names the first stray one."""
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"{where}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
+
+
 def _number(value, field: str, *, integer: bool = False, infinite: bool = False) -> float:
     if infinite:  # the control takes the one value +inf (y: inf, the frozen limit)
         if str(value).strip().lower().lstrip("+.") in ("inf", "infinity"):
@@ -237,9 +244,7 @@ def validate(data: dict) -> RunConfig:
     if output is not None and (not isinstance(output, str) or not output.endswith(".csv")):
         raise ConfigError("output", f"expected a path ending in .csv, got {output!r}")
     plot = _mapping(data.get("plot"), "plot")
-    for key in plot:
-        if key not in PLOT_KEYS:
-            raise ConfigError(f"plot.{key}", f"unknown key{_suggest(key, PLOT_KEYS)} (known: {', '.join(PLOT_KEYS)})")
+    _known_keys(plot, "plot", PLOT_KEYS)
     if plot.get("kind", "sweep") not in PLOT_KINDS:
         raise ConfigError("plot.kind", f"'{plot['kind']}' is not one of {', '.join(PLOT_KINDS)}")
     _validate_compare(plot.get("compare"))
@@ -268,9 +273,7 @@ def _validate_fit(raw) -> None:
     if raw is None:
         return
     raw = _mapping(raw, "plot.fit")
-    for key in raw:
-        if key not in ("kind", "from"):
-            raise ConfigError(f"plot.fit.{key}", "unknown key (known: kind, from)")
+    _known_keys(raw, "plot.fit", ("kind", "from"))
     if raw.get("kind") != "exponential":
         raise ConfigError("plot.fit.kind", f"'{raw.get('kind')}' is not one of exponential")
     if "from" in raw:
@@ -283,9 +286,7 @@ def _validate_relative(raw, kinds: list[str]) -> None:
     if raw is None:
         return
     raw = _mapping(raw, "plot.relative")
-    for key in raw:
-        if key not in ("to", "lines"):
-            raise ConfigError(f"plot.relative.{key}", "unknown key (known: to, lines)")
+    _known_keys(raw, "plot.relative", ("to", "lines"))
     if not isinstance(raw.get("to"), str):
         raise ConfigError("plot.relative.to", "expected the kind of the reference line, e.g. capacity")
     lines = raw.get("lines", [])
@@ -306,9 +307,7 @@ def _validate_compare(raw) -> None:
         raise ConfigError("plot.compare", "expected a list of {results: path.csv, label: text}")
     for i, item in enumerate(raw):
         item = _mapping(item, f"plot.compare[{i}]")
-        for key in item:
-            if key not in ("results", "label", "columns"):
-                raise ConfigError(f"plot.compare[{i}].{key}", "unknown key (known: results, label, columns)")
+        _known_keys(item, f"plot.compare[{i}]", ("results", "label", "columns"))
         columns = item.get("columns", {})
         if not isinstance(columns, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
@@ -615,9 +614,7 @@ def _validate_transitions(
             "over",
             "over_tol",
         )
-        for key in item:
-            if key not in allowed:
-                raise ConfigError(f"{f}.{key}", f"unknown key{_suggest(key, allowed)} (known: {', '.join(allowed)})")
+        _known_keys(item, f, allowed)
         if "kind" not in item:
             raise ConfigError(f"{f}.kind", "missing")
         overrides, own = _transition_model(info, options, item, f, raw_params or {})

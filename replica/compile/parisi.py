@@ -278,6 +278,7 @@ class _MappedStep:
     def __init__(self, grid: FieldGrid, s: float, focus: tuple[float, float], centre: bool = False):
         self.focus, self.grid, self.centre = focus, grid, centre
         c, w = focus
+        self._a, self._b = _map_constants(c, w)
         self.w = grid.w
         x = np.zeros(1) if centre else field_map(grid.u, c, w)
         self.targets = x[None, :] + s * grid.z[:, None]  # (n_z, n_a)
@@ -295,8 +296,7 @@ class _MappedStep:
     def _cells(self, x: np.ndarray) -> np.ndarray:
         """The position of the fields x on the uniform grid of t, in cells from its first point."""
         c, w = self.focus
-        a, b = _map_constants(c, w)
-        return ((np.arcsinh((x - c) / w) - b) / a + FIELD_WIDTH) / self.grid.du
+        return ((np.arcsinh((x - c) / w) - self._b) / self._a + FIELD_WIDTH) / self.grid.du
 
     def _matrix(self, weights: np.ndarray) -> sparse.csr_matrix:
         """Targets x padded grid: row (j, a) holds the stencil weights of target j, a."""
@@ -319,7 +319,7 @@ class _MappedStep:
         d/dx = t' d/dt and d^2/dx^2 = t'^2 d^2/dt^2 + t'' d/dt, with t in cells of the grid.
         """
         c, w = self.focus
-        a, _ = _map_constants(c, w)
+        a = self._a
         d = self.targets - c
         r = np.sqrt(w * w + d * d)
         t1 = (1.0 / (a * r * self.grid.du))[..., None]
