@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.special as sc
@@ -527,34 +527,80 @@ class CompiledProblem:
         return np.array([float(x) for x in out]).reshape(self.n, self.n)
 
     def _difference_jacobian(self, fun, theta, g0: np.ndarray) -> np.ndarray:
-        """dG/dtheta by forward differences of an exact G (Parisi ladders; ``difference_jacobian``).
-
-        Steps of 1e-7 (relative above 1) point into the order parameters'
-        domain, so no evaluation leaves it; where the forward step leaves the
-        region where phi is defined (a Parisi ladder must not decrease, e.g.
-        q_min above q_max; a variance would turn negative), the backward step
-        is taken.
-        """
-        theta = np.asarray(theta, dtype=float)
-        jac = np.empty((len(g0), len(theta)))
-        for j, p in enumerate(self.free_energy.order_parameters):
-            h = 1e-7 * max(1.0, abs(theta[j]))
-            for step in (h, -h):
-                t = theta.copy()
-                t[j] += step
-                if not p.contains(t[j]):
-                    continue
-                g = np.asarray(fun(t), dtype=float)
-                if np.all(np.isfinite(g)):
-                    break
-            jac[:, j] = (g - g0) / step
-        return jac
+        fe = self.free_energy
+        return difference_jacobian(fun, theta, g0, fe.order_parameters, fe.coupling)
 
     def bound_coefficient(self, kind: str, params) -> float:
         """C(c) of phi ~ C/eps at the bound of the order parameter of ``kind``."""
         fn = self._bound_coefficients[kind]
         with np.errstate(all="ignore"):
             return float(fn(*[params[name] for name in self.control_names]))
+
+
+def difference_jacobian(fun, theta, g0: np.ndarray, parameters, pattern: np.ndarray) -> np.ndarray:
+    """dG/dtheta by forward differences of an exact G (Parisi ladders; ``difference_jacobian``).
+
+    Steps of 1e-7 (relative above 1) point into the order parameters' domain, so no
+    evaluation leaves it; where the forward step leaves the region where phi is defined
+    (a Parisi ladder must not decrease, e.g. q_min above q_max; a variance would turn
+    negative), the backward step is taken.
+
+    ``pattern[i, j]`` says where G_i may depend on theta_j (``FreeEnergy.coupling``). Columns
+    that share no row are stepped together (Curtis, Powell & Reid): one evaluation of G gives
+    all of them, each read on its own rows, where the others' derivatives are zero by
+    structure. The columns of a layered model fall into a few such groups, so the Jacobian
+    costs a few evaluations instead of one per order parameter; the numbers are those of
+    stepping one column at a time.
+    """
+    theta = np.asarray(theta, dtype=float)
+    jac = np.zeros((len(g0), len(theta)))
+    steps = np.empty(len(theta))
+    for j, p in enumerate(parameters):
+        h = 1e-7 * max(1.0, abs(theta[j]))
+        steps[j] = h if p.contains(theta[j] + h) else -h
+    for group in column_groups(pattern):
+        t = theta.copy()
+        t[group] += steps[group]
+        g = np.asarray(fun(t), dtype=float) if len(group) > 1 else None
+        if g is None or not np.all(np.isfinite(g)):  # one column at a time, each with its fallback step
+            for j in group:
+                jac[:, j] = _difference_column(fun, theta, g0, j, steps[j], parameters[j])
+            continue
+        for j in group:
+            rows = pattern[:, j]
+            jac[rows, j] = (g[rows] - g0[rows]) / steps[j]
+    return jac
+
+
+def _difference_column(fun, theta: np.ndarray, g0: np.ndarray, j: int, h: float, parameter) -> np.ndarray:
+    """Column j of the Jacobian: the step h, or -h where G is not finite after it."""
+    for step in (h, -h):
+        t = theta.copy()
+        t[j] += step
+        if not parameter.contains(t[j]):
+            continue
+        g = np.asarray(fun(t), dtype=float)
+        if np.all(np.isfinite(g)):
+            break
+    return (g - g0) / step
+
+
+def column_groups(pattern: np.ndarray) -> list[np.ndarray]:
+    """Columns of ``pattern`` in groups no two of which share a row (a greedy colouring of the
+    column intersection graph, most connected columns first)."""
+    return [np.array(g, dtype=int) for g in _column_groups(pattern.shape, np.packbits(pattern).tobytes())]
+
+
+@lru_cache(maxsize=64)
+def _column_groups(shape: tuple[int, int], packed: bytes) -> tuple[tuple[int, ...], ...]:
+    pattern = np.unpackbits(np.frombuffer(packed, dtype=np.uint8), count=shape[0] * shape[1]).reshape(shape)
+    pattern = pattern.astype(bool)
+    conflict = (pattern.T.astype(np.int64) @ pattern.astype(np.int64)) > 0
+    colour = np.full(shape[1], -1)
+    for j in np.argsort(-conflict.sum(axis=1), kind="stable"):
+        used = set(colour[conflict[j] & (colour >= 0)].tolist())
+        colour[j] = next(c for c in range(shape[1]) if c not in used)
+    return tuple(tuple(np.flatnonzero(colour == c).tolist()) for c in range(colour.max() + 1))
 
 
 _CACHE: dict[str, CompiledProblem] = {}

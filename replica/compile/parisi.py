@@ -331,6 +331,31 @@ class _MappedStep:
         return first[0], second[0]
 
 
+class _IdentityStep:
+    """A step of width 0: the targets are the grid points themselves (``centre``: the one grid
+    point u = 0), a rule of one node of weight 1. Exact, and free: a liquid layer's ladder
+    (every level at zero) and merged levels cost no interpolation."""
+
+    w = np.ones(1)
+
+    def __init__(self, size: int, centre: int | None = None):
+        self.size, self.centre = size, centre
+
+    def gather(self, f: np.ndarray) -> np.ndarray:
+        """f at the targets: (1, n_u), or (1,) at the centre."""
+        if self.centre is None:
+            return np.array(f, dtype=float)[None, :]
+        return np.array([f[self.centre]], dtype=float)
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Adjoint of ``gather``."""
+        if self.centre is None:
+            return np.array(values, dtype=float).reshape(self.size)
+        out = np.zeros(self.size)
+        out[self.centre] = float(np.sum(values))
+        return out
+
+
 def _stencil_weights(t: np.ndarray) -> np.ndarray:
     """The Lagrange weights L_k(t) of the STENCIL nodes at every t: shape t.shape + (6,).
 
@@ -365,7 +390,11 @@ class LadderPass:
     taus: list[np.ndarray] = field(default_factory=list)  # tilted weights tau_ij(a) of steps 1..k, (n_z, n_u)
     value: float = float("nan")
 
-    def _step(self, s: float, centre: bool = False):
+    def _step(self, s: float, centre: bool = False, identity: bool = True):
+        """The operator of a step of width s; width 0 is ``_IdentityStep`` where the targets are grid
+        points (every step of a liquid layer's ladder, and merged levels), unless ``identity`` is off."""
+        if identity and s == 0.0 and not (centre and self.focus is not None):
+            return _IdentityStep(len(self.grid.u), self.grid.center if centre else None)
         if self.focus is None:
             return _UniformStep(self.grid.order, s, self.grid.center if centre else None)
         return _MappedStep(self.grid, s, self.focus, centre)
@@ -398,6 +427,11 @@ class LadderPass:
         for i in range(len(ms), 0, -1):  # step i from q_{i-1} to q_i
             m = ms[i - 1]
             sh = self._step(float(np.sqrt(deltas[i - 1])))
+            if isinstance(sh, _IdentityStep):  # f_{i-1} = f_i, tau = 1 (one node)
+                taus.append(np.ones((1, len(f))))
+                shifts.append(sh)
+                fs.append(f)
+                continue
             y = sh.gather(f)  # f_i(u_a + s z_j), (n_z, n_u)
             y *= m
             y += np.log(sh.w)[:, None]
@@ -438,7 +472,7 @@ class LadderPass:
         """f_k' and f_k'' on the grid: the boundary's own (exact) if given, else its interpolant's."""
         if self.slope is not None and self.curvature is not None:
             return self.slope, self.curvature
-        return self._step(0.0).derivatives(self.boundary)
+        return self._step(0.0, identity=False).derivatives(self.boundary)
 
     @cached_property
     def slopes(self) -> list[np.ndarray]:

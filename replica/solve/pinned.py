@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from ..compile import CompiledProblem
-from ..compile.lower import CompiledProblem as _Compiled
+from ..compile.lower import difference_jacobian
 
 
 class PinnedProblem:
@@ -36,6 +36,8 @@ class PinnedProblem:
         self.ladder = None
         self.jacobian_is_numeric = True
         self.has_fixed_point = False
+        self._parameters = self.free_energy.order_parameters
+        self.coupling = fe.coupling[np.ix_(self.index, self.index)]  # which free order parameters share a term
 
     def full(self, theta) -> np.ndarray:
         out = self.base.copy()
@@ -63,7 +65,11 @@ class PinnedProblem:
 
     def system(self, theta, params, quad) -> tuple[np.ndarray, np.ndarray]:
         g = self.residual(theta, params, quad)
-        return g, _Compiled._difference_jacobian(self, lambda t: self.residual(t, params, quad), theta, g)
+        pattern = self.coupling.copy()
+        for group in self.deflate:  # the deflation factor of a group multiplies every equation
+            pattern[:, group] = True
+        jac = difference_jacobian(lambda t: self.residual(t, params, quad), theta, g, self._parameters, pattern)
+        return g, jac
 
     def values(self, theta, params, quad) -> dict:
         return self.problem.values(self.full(theta), params, quad)
@@ -73,7 +79,7 @@ class PinnedProblem:
             args = self.problem._call_args(self.full(t), params, quad)
             return np.array(self.problem._stability(args), dtype=float)[self.index]
 
-        jac = _Compiled._difference_jacobian(self, grad, theta, grad(theta))
+        jac = difference_jacobian(grad, theta, grad(theta), self._parameters, self.coupling)
         return 0.5 * (jac + jac.T)
 
     def objective(self, theta, params, quad) -> tuple[float, np.ndarray]:

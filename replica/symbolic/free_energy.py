@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import sympy as sp
 
 from .gauss import AVERAGES, OPAQUE, derivative
@@ -375,6 +376,29 @@ class FreeEnergy:
         """True when the second derivatives are finite differences (a Parisi ladder, or declared)."""
         return self.difference_jacobian or self.phi.has(ParisiAverage)
 
+    @cached_property
+    def coupling(self) -> np.ndarray:
+        """S[i, j]: d phi / d theta_i may depend on theta_j (the structure of the Hessian).
+
+        Two order parameters are coupled where they appear in one additive term of phi
+        (constant factors distributed over sums: bond/alpha + spin + gap is many terms); the
+        scale of equation i couples it to the scale's order parameters as well. No derivative
+        is taken. A layered model couples a layer only to its neighbours, so its Jacobian by
+        finite differences needs far fewer evaluations than order parameters
+        (``compile.lower.difference_jacobian``).
+        """
+        theta = self.theta
+        index = {t: j for j, t in enumerate(theta)}
+        out = np.eye(len(theta), dtype=bool)
+        for term in additive_terms(self.phi, frozenset(theta)):
+            js = [index[s] for s in term.free_symbols if s in index]
+            out[np.ix_(js, js)] = True
+        for name, scale in self.equation_scales.items():
+            i = self.order_parameter_names.index(name)
+            js = [index[s] for s in sp.sympify(scale).free_symbols if s in index]
+            out[i, js] = True
+        return out
+
     # derivations -------------------------------------------------------------
     @cached_property
     def gradient(self) -> list[sp.Expr]:
@@ -516,3 +540,18 @@ def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | Non
     if sol.is_number:  # eq = var * (...): a root (e.g. the trivial var = 0), not an iteration
         return None
     return sol.xreplace(dict(zip(dummies, avgs, strict=False)))
+
+
+def additive_terms(expr: sp.Expr, symbols: frozenset[sp.Symbol]) -> list[sp.Expr]:
+    """The terms of expr as a sum, with factors free of ``symbols`` distributed over sums.
+
+    c (a + b) is the two terms c a and c b when c holds none of ``symbols``; a product of two
+    factors that both hold them is one term (it is not expanded).
+    """
+    if isinstance(expr, sp.Add):
+        return [t for arg in expr.args for t in additive_terms(arg, symbols)]
+    if isinstance(expr, sp.Mul):
+        inner = [f for f in expr.args if f.free_symbols & symbols]
+        if len(inner) == 1 and isinstance(inner[0], sp.Add):
+            return additive_terms(inner[0], symbols)
+    return [expr]

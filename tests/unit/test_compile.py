@@ -181,3 +181,37 @@ def test_logavgexp_derivatives_match_finite_differences():
             f = np.eye(2)[j] * h
             fd = (phi(theta + e + f) - phi(theta + e - f) - phi(theta - e + f) + phi(theta - e - f)) / (4 * h * h)
             assert jac[i, j] == pytest.approx(fd, abs=2e-5)
+
+
+def test_difference_jacobian_steps_uncoupled_columns_together():
+    # a chain of layers (deep network, L = 6, RS): the coupling of phi's additive terms leaves each
+    # layer's equations depending on its neighbours only, so the columns fall into a few groups
+    # sharing no row; the Jacobian from the groups is the one-column-at-a-time Jacobian, bit for bit
+    from replica.compile.lower import column_groups, difference_jacobian
+    from replica.models.deep_network import deep_network
+
+    fe = deep_network({"ansatz": "rs"}, {"L": 6})
+    pattern = fe.coupling
+    n = len(fe.order_parameters)
+    groups = column_groups(pattern)
+    assert sorted(int(j) for g in groups for j in g) == list(range(n))
+    for g in groups:
+        assert np.all(pattern[:, g].sum(axis=1) <= 1)  # no row sees two columns of a group
+    assert len(groups) < n / 2
+    names = fe.order_parameter_names
+    assert not pattern[names.index("q_1"), names.index("q_4")]  # layers 1 and 4 share no term
+    assert pattern[names.index("q_1"), names.index("Q_2")]  # the gap of layer 2 holds both
+    problem = compile_free_energy(fe)
+    params = {"alpha": 20.0, "kappa": 0.0, "L": 6}
+    quad = problem.quadrature(32)
+    rng = np.random.default_rng(1)
+    theta = 0.1 + 0.3 * rng.random(n)
+
+    def residual(t):
+        return problem.residual(t, params, quad)
+
+    g0 = residual(theta)
+    grouped = difference_jacobian(residual, theta, g0, fe.order_parameters, pattern)
+    dense = difference_jacobian(residual, theta, g0, fe.order_parameters, np.ones_like(pattern))
+    assert np.array_equal(grouped, dense)
+    assert np.max(np.abs(dense)) > 0.1

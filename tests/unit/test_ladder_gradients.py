@@ -99,3 +99,27 @@ def test_focused_grid_resolves_a_narrow_boundary_at_a_low_order():
     assert value(128, FOCUS) == pytest.approx(reference, abs=1e-11)
     assert abs(value(64, None) - reference) > 1e-7  # the uniform grid at those orders does not resolve it
     assert abs(value(128, None) - reference) > 1e-9
+
+
+@pytest.mark.parametrize("focus", [None, FOCUS])
+def test_a_merged_level_is_the_ladder_without_it(focus):
+    # Delta_3 = 0: step 3 is the identity (no interpolation), so the value and the gradients of the
+    # other levels are those of the ladder with level 3 removed (m_3 drops out), to rounding
+    grid = FieldGrid.build(64)
+    x = grid.u if focus is None else field_map(grid.u, *focus)
+    f, d1, d2 = _narrow(x) if focus else _boundary(grid)
+    merged = LadderPass.run(f, [0.1, 0.3, 0.5, 0.5, 0.9], [0.2, 0.4, 0.6, 0.8], grid, d1, d2, focus=focus)
+    fewer = LadderPass.run(f, [0.1, 0.3, 0.5, 0.9], [0.2, 0.4, 0.8], grid, d1, d2, focus=focus)
+    assert merged.value == pytest.approx(fewer.value, abs=1e-15)
+    g, h = merged.q_gradient, fewer.q_gradient
+    assert [g[0], g[1], g[2] + g[3], g[4]] == pytest.approx(list(h), abs=1e-14)
+
+
+def test_a_liquid_ladder_is_its_boundary_at_zero_field():
+    # every level at 0 (a liquid layer): no step smooths, the value is f(0) and only the top's
+    # heat-equation derivative (1/2) f''(0) is non-zero among the level gradients' sum
+    grid = FieldGrid.build(64)
+    f, d1, d2 = _boundary(grid)
+    p = LadderPass.run(f, np.zeros(5), [0.2, 0.4, 0.6, 0.8], grid, d1, d2)
+    assert p.value == f[grid.center] == pytest.approx(np.log(2.0), abs=1e-15)
+    assert np.sum(p.q_gradient) == pytest.approx(0.5 * d2[grid.center], abs=1e-14)
