@@ -219,6 +219,15 @@ def test_second_glass_transition_fixed_ladder_k4():
     assert value == pytest.approx(15.9808, abs=2e-4)
 
 
+@pytest.mark.slow
+def test_third_glass_transition_fixed_ladder_k4():
+    """kappa = 0, K = 4, L = 8: alpha_g(3) = 43.2877 (the independent fixed-point script of
+    docs/deep_network.md); layers 1, 2 and 6, 7 glassy below it, held so while layer 3's liquid is
+    scanned. About 3 min (was 9 before the grouped finite-difference Jacobian)."""
+    value = glass(network(8, "krsb", steps=4), 8, 3, (42.0, 45.0), scan=3, tol=1e-6)
+    assert value == pytest.approx(43.2877, abs=2e-4)
+
+
 # --- binary weights ----------------------------------------------------------------------------------
 
 
