@@ -30,7 +30,22 @@ from .symbolic import FreeEnergy
 TOP_KEYS = ("model", "options", "params", "solver", "sweep", "transitions", "output", "plot")
 SWEEP_RESERVED = ("chain", "direction")
 DIRECTIONS = ("forward", "backward", "both")
-PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare", "fit", "relative")
+PLOT_KEYS = ("x", "y", "title", "logx", "logy", "kind", "compare", "fit", "relative", "legend")
+# plot.legend: where the legend goes (matplotlib's locations; outside: right of the axes)
+LEGEND_LOCATIONS = (
+    "outside",
+    "best",
+    "upper right",
+    "upper left",
+    "lower left",
+    "lower right",
+    "right",
+    "center left",
+    "center right",
+    "lower center",
+    "upper center",
+    "center",
+)
 PLOT_KINDS = ("sweep", "parisi", "profile")
 
 
@@ -250,6 +265,8 @@ def validate(data: dict) -> RunConfig:
     _validate_compare(plot.get("compare"))
     _validate_fit(plot.get("fit"))
     _validate_relative(plot.get("relative"), [t.kind for t in transitions])
+    if "legend" in plot and plot["legend"] not in LEGEND_LOCATIONS:
+        raise ConfigError("plot.legend", f"{plot['legend']!r} is not one of {', '.join(LEGEND_LOCATIONS)}")
     if plot.get("kind") == "profile" and fe.layers is None:
         raise ConfigError("plot.kind", f"profile needs a layered model (this {model} has no hidden layers)")
     if plot.get("kind") == "parisi" and fe.ladder is None:

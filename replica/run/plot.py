@@ -104,7 +104,8 @@ def plot_file(csv_path: str | Path, pdf_path: str | Path | None = None, spec: di
     else:
         fig = _sweep_figure(columns, rows, sidecar, spec)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(pdf_path, bbox_inches="tight")
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    fig.savefig(pdf_path, bbox_inches="tight", bbox_extra_artists=legends)  # with a legend outside the axes
     plt.close(fig)
     return pdf_path
 
@@ -236,7 +237,8 @@ def _sweep_figure(columns, rows, sidecar, spec):
     panels[-1].set_xlabel(_label(x, labels))
     handles = _legend_handles(panels[0], marked)
     if handles:
-        panels[0].legend(handles=handles, fontsize=7, loc="best" if len(panels_cols[0]) > 1 else "lower left")
+        default = "best" if len(panels_cols[0]) > 1 else "lower left"
+        _outside(spec, panels[0].legend(handles=handles, fontsize=7, **_legend_place(spec, default)))
     panels[0].set_title(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
@@ -293,6 +295,19 @@ def _mark_failures(ax, group, x, marked):
     if beyond:
         ax.plot(beyond, [0.03] * len(beyond), "|", color="0.6", ms=4, mew=0.6, transform=trans, clip_on=False)
         marked["beyond"] = True
+
+
+def _legend_place(spec: dict, default: str) -> dict:
+    """Legend keywords for plot.legend: a matplotlib location, or ``outside`` (right of the axes)."""
+    where = spec.get("legend", default)
+    if where == "outside":
+        return {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0}
+    return {"loc": where}
+
+
+def _outside(spec: dict, legend) -> None:
+    """A legend outside the axes takes no room from them in tight_layout (the saved figure grows to hold it)."""
+    legend.set_in_layout(spec.get("legend") != "outside")
 
 
 def _legend_handles(ax, marked):
@@ -390,7 +405,7 @@ def _transition_figure(columns, rows, sidecar, spec):
                 label="no sign change before the solver failed (near q = 1)",
             )
         )
-    ax.legend(handles=handles, fontsize=8)
+    _outside(spec, ax.legend(handles=handles, fontsize=8, **_legend_place(spec, "best")))
     ax.grid(alpha=0.25)
     ax.set_title(_title(sidecar, spec), fontsize=10)
     if relative:

@@ -117,6 +117,32 @@ def test_plot_relative_names_a_line_that_is_not_there(tmp_path, plot, field):
     assert f"error: {field}:" in result.output
 
 
+def test_plot_legend_outside_keeps_the_axes_and_is_saved(tmp_path):
+    # plot.legend: outside puts the legend right of the axes; the axes keep their width (it takes no
+    # room in tight_layout) and the saved figure grows to hold it
+    path = tmp_path / "phase.yaml"
+    out = tmp_path / "phase.csv"
+    path.write_text(yaml.safe_dump(PHASE))
+    assert run("run", path, "-o", out).exit_code == 0
+    columns, rows = read_table(out)
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    inside = _transition_figure(columns, rows, sidecar, PHASE["plot"])
+    outside = _transition_figure(columns, rows, sidecar, dict(PHASE["plot"], legend="outside"))
+    legend = outside.axes[0].get_legend()
+    assert legend is not None and not legend.get_in_layout()
+    assert outside.axes[0].get_position().width == pytest.approx(inside.axes[0].get_position().width, rel=1e-6)
+    outside.canvas.draw()
+    assert legend.get_window_extent().x0 > outside.axes[0].get_window_extent().x1
+
+
+def test_plot_legend_names_an_unknown_place(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(dict(PHASE, plot={"legend": "top"})))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "error: plot.legend:" in result.output and "outside" in result.output
+
+
 def test_transition_solver_block_is_validated(tmp_path):
     transitions = [dict(PHASE["transitions"][0], solver={"quad_tol": -1.0})]
     path = tmp_path / "bad.yaml"
