@@ -334,8 +334,8 @@ class CompiledProblem:
     @cached_property
     def _stability(self) -> Lowered:
         fe = self.free_energy
-        if fe.numeric_hessian:
-            return self._lower(fe.gradient)
+        if fe.numeric_hessian:  # the gradient, whose differences are the Hessian
+            return self._residual if not fe.equation_scales else self._lower(fe.gradient)
         return self._lower([x for row in fe.hessian for x in row])
 
     @cached_property

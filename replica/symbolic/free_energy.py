@@ -407,10 +407,18 @@ class FreeEnergy:
         With a Parisi ladder in phi the derivative is the plain chain rule:
         the ladder's own derivatives are already exact nodes, and putting the
         rational entropic terms of many steps in canonical form (cancel,
-        factor) costs minutes for nothing the lowering needs.
+        factor) costs minutes for nothing the lowering needs. Each additive
+        term of phi is differentiated in its own order parameters only (a
+        layered phi has many terms, each holding a few layers').
         """
         if self.phi.has(ParisiAverage):
-            return [sp.diff(self.phi, t) for t in self.theta]
+            index = {t: i for i, t in enumerate(self.theta)}
+            out = [sp.S.Zero] * len(self.theta)
+            for term in additive_terms(self.phi, frozenset(self.theta)):
+                for t in term.free_symbols:
+                    if t in index:
+                        out[index[t]] += sp.diff(term, t)
+            return out
         return [derivative(self.phi, t, self._stein) for t in self.theta]
 
     @property
@@ -543,7 +551,7 @@ def _solve_linear_outside_averages(eq: sp.Expr, var: sp.Symbol) -> sp.Expr | Non
 
 
 def additive_terms(expr: sp.Expr, symbols: frozenset[sp.Symbol]) -> list[sp.Expr]:
-    """The terms of expr as a sum, with factors free of ``symbols`` distributed over sums.
+    """expr as a list of terms that sum to it, factors free of ``symbols`` distributed over sums.
 
     c (a + b) is the two terms c a and c b when c holds none of ``symbols``; a product of two
     factors that both hold them is one term (it is not expanded).
@@ -553,5 +561,6 @@ def additive_terms(expr: sp.Expr, symbols: frozenset[sp.Symbol]) -> list[sp.Expr
     if isinstance(expr, sp.Mul):
         inner = [f for f in expr.args if f.free_symbols & symbols]
         if len(inner) == 1 and isinstance(inner[0], sp.Add):
-            return additive_terms(inner[0], symbols)
+            rest = sp.Mul(*[f for f in expr.args if f is not inner[0]])
+            return [rest * t for t in additive_terms(inner[0], symbols)]
     return [expr]
