@@ -588,13 +588,14 @@ def _difference_column(fun, theta: np.ndarray, g0: np.ndarray, j: int, h: float,
 def column_groups(pattern: np.ndarray) -> list[np.ndarray]:
     """Columns of ``pattern`` in groups no two of which share a row (a greedy colouring of the
     column intersection graph, most connected columns first)."""
-    return [np.array(g, dtype=int) for g in _column_groups(pattern.shape, np.packbits(pattern).tobytes())]
+    pattern = np.asarray(pattern, dtype=bool)
+    return [np.array(g, dtype=int) for g in _column_groups(pattern.shape, pattern.tobytes())]
 
 
 @lru_cache(maxsize=64)
-def _column_groups(shape: tuple[int, int], packed: bytes) -> tuple[tuple[int, ...], ...]:
-    pattern = np.unpackbits(np.frombuffer(packed, dtype=np.uint8), count=shape[0] * shape[1]).reshape(shape)
-    pattern = pattern.astype(bool)
+def _column_groups(shape: tuple[int, int], raw: bytes) -> tuple[tuple[int, ...], ...]:
+    """The colouring of one pattern (given by its bytes, to be cached: every Newton step asks again)."""
+    pattern = np.frombuffer(raw, dtype=bool).reshape(shape)
     conflict = (pattern.T.astype(np.int64) @ pattern.astype(np.int64)) > 0
     colour = np.full(shape[1], -1)
     for j in np.argsort(-conflict.sum(axis=1), kind="stable"):

@@ -238,7 +238,7 @@ def _sweep_figure(columns, rows, sidecar, spec):
     handles = _legend_handles(panels[0], marked)
     if handles:
         default = "best" if len(panels_cols[0]) > 1 else "lower left"
-        _outside(spec, panels[0].legend(handles=handles, fontsize=7, **_legend_place(spec, default)))
+        _legend(panels[0], handles, spec, default, fontsize=7)
     panels[0].set_title(_title(sidecar, spec), fontsize=10)
     fig.tight_layout()
     return fig
@@ -297,17 +297,15 @@ def _mark_failures(ax, group, x, marked):
         marked["beyond"] = True
 
 
-def _legend_place(spec: dict, default: str) -> dict:
-    """Legend keywords for plot.legend: a matplotlib location, or ``outside`` (right of the axes)."""
+def _legend(ax, handles, spec: dict, default: str, fontsize: float) -> None:
+    """The legend at plot.legend: a matplotlib location, or ``outside`` (right of the axes, taking no
+    room from them in tight_layout; the saved figure grows to hold it)."""
     where = spec.get("legend", default)
-    if where == "outside":
-        return {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0}
-    return {"loc": where}
-
-
-def _outside(spec: dict, legend) -> None:
-    """A legend outside the axes takes no room from them in tight_layout (the saved figure grows to hold it)."""
-    legend.set_in_layout(spec.get("legend") != "outside")
+    if where != "outside":
+        ax.legend(handles=handles, fontsize=fontsize, loc=where)
+        return
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0}
+    ax.legend(handles=handles, fontsize=fontsize, **outside).set_in_layout(False)
 
 
 def _legend_handles(ax, marked):
@@ -405,7 +403,7 @@ def _transition_figure(columns, rows, sidecar, spec):
                 label="no sign change before the solver failed (near q = 1)",
             )
         )
-    _outside(spec, ax.legend(handles=handles, fontsize=8, **_legend_place(spec, "best")))
+    _legend(ax, handles, spec, "best", fontsize=8)
     ax.grid(alpha=0.25)
     ax.set_title(_title(sidecar, spec), fontsize=10)
     if relative:

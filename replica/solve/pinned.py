@@ -38,6 +38,9 @@ class PinnedProblem:
         self.has_fixed_point = False
         self._parameters = self.free_energy.order_parameters
         self.coupling = fe.coupling[np.ix_(self.index, self.index)]  # which free order parameters share a term
+        self._system_coupling = self.coupling.copy()
+        for group in self.deflate:  # the deflation factor of a group multiplies every equation
+            self._system_coupling[:, group] = True
 
     def full(self, theta) -> np.ndarray:
         out = self.base.copy()
@@ -65,10 +68,9 @@ class PinnedProblem:
 
     def system(self, theta, params, quad) -> tuple[np.ndarray, np.ndarray]:
         g = self.residual(theta, params, quad)
-        pattern = self.coupling.copy()
-        for group in self.deflate:  # the deflation factor of a group multiplies every equation
-            pattern[:, group] = True
-        jac = difference_jacobian(lambda t: self.residual(t, params, quad), theta, g, self._parameters, pattern)
+        jac = difference_jacobian(
+            lambda t: self.residual(t, params, quad), theta, g, self._parameters, self._system_coupling
+        )
         return g, jac
 
     def values(self, theta, params, quad) -> dict:

@@ -377,6 +377,11 @@ class FreeEnergy:
         return self.difference_jacobian or self.phi.has(ParisiAverage)
 
     @cached_property
+    def _terms(self) -> list[sp.Expr]:
+        """phi as its additive terms in the order parameters (``additive_terms``)."""
+        return additive_terms(self.phi, frozenset(self.theta))
+
+    @cached_property
     def coupling(self) -> np.ndarray:
         """S[i, j]: d phi / d theta_i may depend on theta_j (the structure of the Hessian).
 
@@ -390,7 +395,7 @@ class FreeEnergy:
         theta = self.theta
         index = {t: j for j, t in enumerate(theta)}
         out = np.eye(len(theta), dtype=bool)
-        for term in additive_terms(self.phi, frozenset(theta)):
+        for term in self._terms:
             js = [index[s] for s in term.free_symbols if s in index]
             out[np.ix_(js, js)] = True
         for name, scale in self.equation_scales.items():
@@ -414,7 +419,7 @@ class FreeEnergy:
         if self.phi.has(ParisiAverage):
             index = {t: i for i, t in enumerate(self.theta)}
             out = [sp.S.Zero] * len(self.theta)
-            for term in additive_terms(self.phi, frozenset(self.theta)):
+            for term in self._terms:
                 for t in term.free_symbols:
                     if t in index:
                         out[index[t]] += sp.diff(term, t)
