@@ -79,9 +79,10 @@ OPTIONS = {
     "weights": ("spherical", "binary"),
     "ansatz": ("rs", "1rsb", "krsb", "frsb"),
     "scenario": ("random", "teacher_student"),
+    "ladder": ("uniform", "refined"),
 }
-APPLIES_WHEN = {"steps": (("ansatz", ("krsb", "frsb")),)}
-INTEGER_OPTIONS = {"steps": (1, 64, "levels K of the fixed ladder m_i = i/(K+1) (krsb: 4, frsb: 12)")}
+APPLIES_WHEN = {"steps": (("ansatz", ("krsb", "frsb")),), "ladder": (("ansatz", ("krsb", "frsb")),)}
+INTEGER_OPTIONS = {"steps": (1, 64, "levels K of the fixed ladder (krsb: 4, frsb: 12)")}
 DEFAULT_STEPS = {"krsb": 4, "frsb": 12}
 MAX_DEPTH = 64
 
@@ -133,7 +134,7 @@ def deep_network(options: dict, params: dict) -> FreeEnergy:
     if ansatz == "1rsb":
         return _network(L, 1, "optimised", weights)
     steps = int(options.get("steps") or DEFAULT_STEPS[ansatz])
-    return _network(L, steps, ansatz, weights)
+    return _network(L, steps, options.get("ladder") or "uniform", weights)
 
 
 def _sym(name: str) -> sp.Symbol:
@@ -176,10 +177,7 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
         q_sym[l], q[l] = _ladder("q", l, steps)
         q_hat_sym[l], q_hat[l] = _ladder("q_hat", l, steps)
     q[0] = q[L] = [sp.S.One] * (steps + 1)
-    if ladder == "optimised":
-        ms = [_sym("m")]
-    else:
-        ms = [sp.Rational(i, steps + 1) for i in range(1, steps + 1)]
+    ms = [_sym("m")] if ladder == "optimised" else fixed_ladder(steps, ladder or "uniform")
     mm = [sp.S.Zero, *ms, sp.S.One]
     p = {l: [q[l - 1][i] * Q[l][i] * q[l][i] for i in levels] for l in range(1, L + 1)}
 
@@ -235,8 +233,10 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
     what = {0: "replica symmetric"}.get(
         steps, f"{steps}-step RSB" + (" (m optimised)" if ladder == "optimised" else "")
     )
-    if ladder not in (None, "optimised"):
+    if ladder == "uniform":
         what += f" on the fixed ladder m_i = i/{steps + 1}"
+    elif ladder == "refined":
+        what += f" on the fixed ladder m_i = 1 - (1 - i/{steps + 1})^2"
     return FreeEnergy(
         name="deep_network",
         phi=phi,
@@ -254,6 +254,19 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
         maximised=tuple(s.name for x in (q_hat_sym, Q_hat_sym) for syms in x.values() for s in syms) if steps else (),
         layer_ladders=LayerLadders(tuple(ms), {"q": {l: tuple(q[l]) for l in range(L + 1)}, "Q": Q}) if steps else None,
     )
+
+
+def fixed_ladder(steps: int, ladder: str) -> list[sp.Rational]:
+    """The fixed breakpoints m_1 < ... < m_K of ``ladder`` with K = ``steps``.
+
+    ``uniform``: m_i = i/(K + 1). ``refined``: m_i = 1 - (1 - i/(K + 1))^2, steps that shrink
+    linearly towards x = 1, where the deeper layers order (a layer l turns glassy first at the
+    largest x, where its neighbour's q(x, l - 1) is largest), with the same number of levels.
+    """
+    if ladder not in ("uniform", "refined"):
+        raise ConfigError("options.ladder", f"unknown ladder {ladder!r}: expected uniform | refined")
+    x = [sp.Rational(i, steps + 1) for i in range(1, steps + 1)]
+    return x if ladder == "uniform" else [1 - (1 - xi) ** 2 for xi in x]
 
 
 def _bond(Q: list, ms: list) -> sp.Expr:
