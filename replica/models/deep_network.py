@@ -177,7 +177,10 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
         q_sym[l], q[l] = _ladder("q", l, steps)
         q_hat_sym[l], q_hat[l] = _ladder("q_hat", l, steps)
     q[0] = q[L] = [sp.S.One] * (steps + 1)
-    ms = [_sym("m")] if ladder == "optimised" else fixed_ladder(steps, ladder or "uniform")
+    if ladder == "optimised":
+        ms = [_sym("m")]
+    else:
+        ms = fixed_ladder(steps, ladder) if steps else []
     mm = [sp.S.Zero, *ms, sp.S.One]
     p = {l: [q[l - 1][i] * Q[l][i] * q[l][i] for i in levels] for l in range(1, L + 1)}
 
@@ -257,16 +260,14 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
 
 
 def fixed_ladder(steps: int, ladder: str) -> list[sp.Rational]:
-    """The fixed breakpoints m_1 < ... < m_K of ``ladder`` with K = ``steps``.
+    """The fixed breakpoints m_1 < ... < m_K of ``ladder`` (validated as ``options.ladder``), K = ``steps``.
 
     ``uniform``: m_i = i/(K + 1). ``refined``: m_i = 1 - (1 - i/(K + 1))^2, steps that shrink
     linearly towards x = 1, where the deeper layers order (a layer l turns glassy first at the
     largest x, where its neighbour's q(x, l - 1) is largest), with the same number of levels.
     """
-    if ladder not in ("uniform", "refined"):
-        raise ConfigError("options.ladder", f"unknown ladder {ladder!r}: expected uniform | refined")
     x = [sp.Rational(i, steps + 1) for i in range(1, steps + 1)]
-    return x if ladder == "uniform" else [1 - (1 - xi) ** 2 for xi in x]
+    return {"uniform": x, "refined": [1 - (1 - xi) ** 2 for xi in x]}[ladder]
 
 
 def _bond(Q: list, ms: list) -> sp.Expr:

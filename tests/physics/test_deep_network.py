@@ -208,11 +208,11 @@ def test_refined_ladder_converges_to_the_same_parisi_solution(tmp_path):
         "sweep": {"alpha": {"values": [3.0]}},
     }
     replica.sweep_config(config, output=str(tmp_path / "r.csv"))
-    columns, rows = read_table(tmp_path / "r.parisi.csv")
+    _, rows = read_table(tmp_path / "r.parisi.csv")
     hidden = [r for r in rows if r["layer"] == 1]
     assert [r["x_from"] for r in hidden] == pytest.approx([0.0, 0.36, 0.64, 0.84, 0.96])
     assert [r["x_to"] for r in hidden] == pytest.approx([0.36, 0.64, 0.84, 0.96, 1.0])
-    values, rows = read_table(tmp_path / "r.csv")
+    _, rows = read_table(tmp_path / "r.csv")
     assert rows[0]["free_entropy"] == pytest.approx(phi[4, "refined"], abs=1e-9)
 
 
