@@ -162,7 +162,10 @@ def _solve_glassy(problem, params, opts, theta, glassy, warm, order) -> tuple[So
         if np.all(np.isfinite(first.theta)):
             theta = deflated.full(first.theta)
     pinned = PinnedProblem(problem, free, theta)
-    sol = solve_fixed_ansatz(pinned, params, opts, theta[pinned.index], True, order)
+    # a start from seeds is not warm for a min-max descent (Newton there may find another of the fixed
+    # ladder's roots); a root finder is always started from the deflated stage's point
+    warm = warm or not problem.free_energy.maximised
+    sol = solve_fixed_ansatz(pinned, params, opts, theta[pinned.index], warm, order)
     sol.iterations += iterations
     full = pinned.full(sol.theta) if sol.theta is not None else theta
     return sol, full

@@ -268,7 +268,11 @@ def newton(
             step = np.linalg.solve(jac, -g)
         except np.linalg.LinAlgError:
             return Iteration(theta, residual, it, False, "newton: singular Jacobian", jac)
-        trial, g_trial = _line_search(residual_fn, theta, step, g, domain, first=lambda t: system(t))
+        trial, g_trial = None, None
+        if _crosses_closed_end(theta, step, domain):
+            trial, g_trial = _bounded_step(residual_fn, theta, step, g, jac, domain)
+        if trial is None:
+            trial, g_trial = _line_search(residual_fn, theta, step, g, domain, first=lambda t: system(t))
         if trial is None:
             trial, g_trial = _bounded_step(residual_fn, theta, step, g, jac, domain)
         if trial is None:
@@ -304,6 +308,14 @@ def _line_search(residual_fn, theta, step, g, domain, first=None, project=None):
     return None, None
 
 
+def _crosses_closed_end(theta, step, domain) -> bool:
+    """Whether the full step leaves the domain only through closed ends of the box (a merging ladder's
+    increment stepping below zero): put onto them it is inside. Newton takes the bounded step first
+    there, as backtracking to stay inside would shrink the whole step to the size of that increment."""
+    trial = theta + step
+    return not domain.inside(trial) and domain.inside(domain.onto_closed_ends(trial))
+
+
 def _bounded_step(residual_fn, theta, step, g, jac, domain):
     """A step that stops at the closed ends of the domain, where the plain Newton step fails.
 
@@ -329,8 +341,10 @@ def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Ite
     if not domain.inside(theta):
         theta = domain.clip(theta)
     n = len(theta)
+    g = np.asarray(residual_fn(theta), dtype=float)
+    if _max_abs(g) <= tol:  # a converged start (a warm one): no Jacobian needed
+        return Iteration(theta, _max_abs(g), 0, True, "newton: converged", jac0)
     if jac0 is not None and np.shape(jac0) == (n, n) and np.all(np.isfinite(jac0)):
-        g = np.asarray(residual_fn(theta), dtype=float)
         jac, fresh = np.array(jac0, dtype=float), False
     else:
         g, jac = system(theta)
@@ -348,7 +362,11 @@ def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Ite
             step = np.linalg.solve(jac, -g)
         except np.linalg.LinAlgError:
             step = None
-        trial, g_new = (None, None) if step is None else _line_search(residual_fn, theta, step, g, domain)
+        trial, g_new = None, None
+        if step is not None and _crosses_closed_end(theta, step, domain):
+            trial, g_new = _bounded_step(residual_fn, theta, step, g, jac, domain)
+        if trial is None and step is not None:
+            trial, g_new = _line_search(residual_fn, theta, step, g, domain)
         if trial is None and fresh and step is not None:
             trial, g_new = _bounded_step(residual_fn, theta, step, g, jac, domain)
         if trial is None:

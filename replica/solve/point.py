@@ -31,10 +31,11 @@ import numpy as np
 
 from ..compile import CompiledProblem
 from .methods import Iteration, anderson, descend, domain_of, fixed_point, newton
-from .saddle import descend_saddle
+from .saddle import descend_saddle, is_min_max
 
 METHODS = ("hybrid", "newton", "fixed_point", "anderson", "descent")
 FINISH_WITH_NEWTON = 1e-5  # descent that stalls below this gradient hands over to Newton
+WARM_NEWTON = 30  # Newton iterations from a warm start before the fallback
 
 # the largest product grid of nested averages a point may use (64 MB per array): nested averages
 # over three variables cost order^3, and their Jacobian holds many such arrays at once
@@ -140,7 +141,12 @@ def _run_method(
     has_fp = problem.has_fixed_point
     extremum = problem.free_energy.extremum
     if problem.free_energy.maximised and opts.method in ("hybrid", "descent"):
-        # a min-max saddle (phi maximised in the declared conjugates): descent of max_y phi
+        # a min-max saddle (phi maximised in the declared conjugates): from a warm start Newton on
+        # grad phi = 0, kept where its root is the min-max point; else descent of max_y phi
+        if warm and opts.method == "hybrid":
+            near = newton(system, residual_fn, theta0, domain, tol=opts.tol, max_iter=WARM_NEWTON, **secant)
+            if near.converged and is_min_max(problem, near.theta, params, quad):
+                return Iteration(near.theta, near.residual, near.iterations, True, "newton (warm, min-max checked)")
         it = descend_saddle(problem, params, quad, theta0, **common)
         if it.converged or not it.residual < FINISH_WITH_NEWTON:
             return it
@@ -187,7 +193,7 @@ def _run_method(
     total = 0
     stages = []
     if warm:
-        it = newton(system, residual_fn, theta0, domain, tol=opts.tol, max_iter=30, **secant)
+        it = newton(system, residual_fn, theta0, domain, tol=opts.tol, max_iter=WARM_NEWTON, **secant)
         total += it.iterations
         stages.append("newton")
         if it.converged:

@@ -152,6 +152,32 @@ def test_rsb_layer_is_the_parisi_solution():
     assert ladder(rsb, "Q_1", K) == pytest.approx(ladder(rsb, "Q_2", K), abs=1e-9)  # symmetric boundaries
 
 
+def test_rsb_from_a_stationary_rs_start_is_the_parisi_solution():
+    """The RS point embedded in the ladder (level 0 at the RS values, every increment zero) is a root of
+    the ladder equations (merged levels are stationary) but a saddle of max_{q_hat} phi: the warm Newton
+    root is refused there (``is_min_max``), and descent, which cannot move from a stationary start, leaves
+    it along the negative curvature to the Parisi solution. A warm start near the Parisi solution is kept
+    by Newton, checked, with the cold start's numbers."""
+    from replica.solve.saddle import is_min_max
+
+    K, alpha, L = 4, 3.0, 2
+    problem = network(L, "krsb", steps=K)
+    params = {"alpha": alpha, "kappa": 0.0, "L": L}
+    rsb = solve(problem, alpha, L)
+    rs = solve(network(L), alpha, L)
+    names = problem.free_energy.order_parameter_names
+    embedded = np.array([rs.order_parameters[n[:-2]] if n.endswith("_0") else 0.0 for n in names])
+    quad = problem.quadrature(rsb.quad_order)
+    assert np.max(np.abs(problem.residual(embedded, params, quad))) < 1e-10
+    assert not is_min_max(problem, embedded, params, quad)
+    assert is_min_max(problem, rsb.theta, params, quad)
+    back = solve(problem, alpha, L, theta0=embedded)
+    assert back.phi == pytest.approx(rsb.phi, abs=1e-10) and back.phi < rs.phi - 2e-4
+    near = solve(problem, 3.05, L, theta0=rsb.theta)
+    assert near.status.startswith("converged (newton (warm, min-max checked))"), near.status
+    assert near.phi == pytest.approx(solve(problem, 3.05, L).phi, abs=1e-10)
+
+
 def test_rsb_liquid_layers_are_the_rs_liquid():
     """Below the first transition (alpha_g(1) = 1/R(kappa)^4 = 0.59 at kappa = 0.5) every hidden layer is liquid
     in every ansatz: phi = (L - 1) ln 2 + L ln H(kappa), the RS liquid (RS recovered where the layers are liquid)."""

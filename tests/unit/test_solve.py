@@ -184,3 +184,19 @@ def test_newton_reaches_a_root_on_a_closed_end():
     it = newton(system, lambda t: system(t)[0], np.array([0.0, 0.6]), Domain(params), tol=1e-12, max_iter=50)
     assert it.converged, it.status
     assert it.theta[0] == pytest.approx(0.0, abs=1e-12) and it.theta[1] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("broyden", [False, True])
+def test_newton_converges_fast_to_a_root_on_a_closed_end_from_inside(broyden):
+    # G = d - d^2 has the root d = 0 on the closed end, approached from inside (a merging ladder's
+    # increment): the Newton step from d lands at -d^2/(1 - 2d), beyond the end. Backtracking to stay
+    # inside would halve d at every iteration (about 30 to reach 1e-10 from 0.1); the step put onto
+    # the closed end is the root itself.
+    params = [OrderParameter("d", 0.1, 0.0, 1.0, lower_closed=True)]
+
+    def system(t):
+        return np.array([t[0] - t[0] ** 2]), np.array([[1.0 - 2 * t[0]]])
+
+    it = newton(system, lambda t: system(t)[0], np.array([0.1]), Domain(params), tol=1e-12, max_iter=5, broyden=broyden)
+    assert it.converged, it.status
+    assert it.theta[0] == 0.0 and it.iterations <= 2
