@@ -268,12 +268,11 @@ def newton(
             step = np.linalg.solve(jac, -g)
         except np.linalg.LinAlgError:
             return Iteration(theta, residual, it, False, "newton: singular Jacobian", jac)
-        trial, g_trial = None, None
-        if _crosses_closed_end(theta, step, domain):
-            trial, g_trial = _bounded_step(residual_fn, theta, step, g, jac, domain)
+        crossing = _crosses_closed_end(theta, step, domain)
+        trial, g_trial = _bounded_step(residual_fn, theta, step, g, jac, domain) if crossing else (None, None)
         if trial is None:
             trial, g_trial = _line_search(residual_fn, theta, step, g, domain, first=lambda t: system(t))
-        if trial is None:
+        if trial is None and not crossing:
             trial, g_trial = _bounded_step(residual_fn, theta, step, g, jac, domain)
         if trial is None:
             return Iteration(theta, residual, it, False, "newton: line search failed", jac)
@@ -362,12 +361,11 @@ def _broyden(system, residual_fn, theta0, domain, *, tol, max_iter, jac0) -> Ite
             step = np.linalg.solve(jac, -g)
         except np.linalg.LinAlgError:
             step = None
-        trial, g_new = None, None
-        if step is not None and _crosses_closed_end(theta, step, domain):
-            trial, g_new = _bounded_step(residual_fn, theta, step, g, jac, domain)
+        crossing = step is not None and _crosses_closed_end(theta, step, domain)
+        trial, g_new = _bounded_step(residual_fn, theta, step, g, jac, domain) if crossing else (None, None)
         if trial is None and step is not None:
             trial, g_new = _line_search(residual_fn, theta, step, g, domain)
-        if trial is None and fresh and step is not None:
+        if trial is None and fresh and step is not None and not crossing:
             trial, g_new = _bounded_step(residual_fn, theta, step, g, jac, domain)
         if trial is None:
             if fresh:
