@@ -101,6 +101,12 @@ transitions:
   - {kind: glass, parameter: alpha, layer: 3, bracket: [42.0, 45.0], scan: 3, tol: 1.0e-6}
 """
 
+# l = 1 .. 4 on L = 9 (layer 4 is the first of the middle pair): the longest RSB line reached. alpha_g(5) on
+# L = 11 is not: the glassy branch of layers 1 .. 4 folds at alpha ~ 94.75 (docs/deep_network.md).
+GLASS_RSB_FOUR = GLASS_RSB.replace("L: 8", "L: 9") + (
+    "  - {kind: glass, parameter: alpha, layer: 4, bracket: [78.0, 84.0], scan: 3, tol: 1.0e-6}\n"
+)
+
 
 def _transitions_process(benchmark, replica_exe, config: Path) -> tuple[float, list[float]]:
     """``replica transition --json`` of a config once, as a whole process: (wall time, alpha_g by layer)."""
@@ -142,5 +148,18 @@ def test_glass_line_rsb_process(benchmark, replica_exe, tmp_path, capsys):
     with capsys.disabled():
         print(
             f"\nSUMMARY deep network alpha_g(l), l = 1..3 (L = 8, 4-step RSB, tol 1e-6): whole process {wall:.1f} s; "
+            f"alpha_g = {[round(v, 5) for v in values]}"
+        )
+
+
+@pytest.mark.benchmark(group="deep_network")
+def test_glass_line_rsb_four_layers_process(benchmark, replica_exe, tmp_path, capsys):
+    config = tmp_path / "glass_rsb_four.yaml"
+    config.write_text(GLASS_RSB_FOUR)
+    wall, values = _transitions_process(benchmark, replica_exe, config)
+    assert values == pytest.approx([math.pi**2 / 4, 15.9808, 43.2877, 81.2911], abs=2e-4)
+    with capsys.disabled():
+        print(
+            f"\nSUMMARY deep network alpha_g(l), l = 1..4 (L = 9, 4-step RSB, tol 1e-6): whole process {wall:.1f} s; "
             f"alpha_g = {[round(v, 5) for v in values]}"
         )
