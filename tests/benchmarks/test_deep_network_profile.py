@@ -9,13 +9,14 @@
 - ``replica solve`` of one point with RSB per layer: L = 10, alpha = 30, kappa = 0, the fixed ladder
   K = 4 (min over the overlaps of max over the conjugates), cold: layers 1, 2, 8, 9 glassy.
 
-- ``replica transition`` of alpha_g(l) for l = 1..3 with RSB per layer (K = 4, L = 8, tol 1e-6): the
-  deepest transition the fixed ladder resolves (docs/deep_network.md).
+- ``replica transition`` of alpha_g(l) for l = 1..3 with RSB per layer (K = 4, L = 8, tol 1e-6), and
+  for l = 1..4 (L = 9): the deepest transition reached; alpha_g(5) is not (the glassy branch of layers
+  1..4 folds at alpha ~ 94.75 on L = 11, docs/deep_network.md).
 
 Recorded (benchmark.extra_info and a printed summary), never asserted: wall times, quadrature orders,
 the estimated error (the quadrature check's). Asserted: the physics (symmetry, liquid centre, the
 alpha_g(l) increasing, alpha_g(1) = pi^2/4). The spec recommends full RSB; the alpha_g(l) line runs RS
-per layer; with RSB it runs to l = 3 (the deeper transitions need a ladder refined towards x = 1).
+per layer; with RSB it runs to l = 4.
 
 Run with ``make bench`` (or ``.venv/bin/pytest -q -m benchmark tests/benchmarks/test_deep_network_profile.py -s``).
 """
