@@ -343,7 +343,13 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
     if info.free_options:
         return copy.deepcopy(options)
     out = info.default_options()
+    for first, second in info.exclusive:
+        if first in options and second in options:
+            raise ConfigError(f"options.{first}", f"give {first} or {second}, not both ({first} replaces {second})")
     for key, value in options.items():
+        if key in info.list_options:
+            out[key] = _number_list(value, f"options.{key}", *info.list_options[key][:2])
+            continue
         if key in info.integer_options:
             lo, hi, _ = info.integer_options[key]
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -367,7 +373,23 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
         if key in options:
             raise ConfigError(f"options.{key}", why)
         out.pop(key, None)
+    for first, second in info.exclusive:  # a default of the option replaced is not the config's
+        if first in out:
+            out.pop(second, None)
     return out
+
+
+def _number_list(value, field: str, lowest: float, highest: float) -> list[float]:
+    """A non-empty list of numbers strictly increasing inside (lowest, highest)."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(field, f"expected a non-empty list of numbers, got {value!r}")
+    numbers = [_number(v, f"{field}[{i}]") for i, v in enumerate(value)]
+    for i, x in enumerate(numbers):
+        if not lowest < x < highest:
+            raise ConfigError(f"{field}[{i}]", f"{x:g} is out of range: must be in ({lowest:g}, {highest:g})")
+        if i and not x > numbers[i - 1]:
+            raise ConfigError(f"{field}[{i}]", f"{x:g} does not exceed {numbers[i - 1]:g}: the list must increase")
+    return numbers
 
 
 def _validate_params(fe: FreeEnergy, raw: dict) -> dict[str, float]:

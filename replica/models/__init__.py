@@ -13,7 +13,9 @@ from ..symbolic import FreeEnergy
 from .custom import OPTION_KEYS as CUSTOM_OPTION_KEYS
 from .custom import custom
 from .deep_network import APPLIES_WHEN as DEEP_NETWORK_APPLIES_WHEN
+from .deep_network import EXCLUSIVE as DEEP_NETWORK_EXCLUSIVE
 from .deep_network import INTEGER_OPTIONS as DEEP_NETWORK_INTEGER_OPTIONS
+from .deep_network import LIST_OPTIONS as DEEP_NETWORK_LIST_OPTIONS
 from .deep_network import OPTIONS as DEEP_NETWORK_OPTIONS
 from .deep_network import deep_network
 from .franz_parisi import OPTIONS as FRANZ_PARISI_OPTIONS
@@ -44,6 +46,11 @@ class ModelInfo:
     integer_options: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     # params that fix the structure, for building an example of every variant (``replica models``)
     example_params: dict = field(default_factory=dict)
+    # options whose value is a list of numbers: name -> (lowest, highest, description); the numbers must
+    # increase strictly and lie strictly inside (lowest, highest)
+    list_options: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+    # pairs of options that cannot be given together (the first replaces the second)
+    exclusive: tuple[tuple[str, str], ...] = ()
 
     def default_options(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.options.items()}
@@ -89,6 +96,8 @@ MODELS: dict[str, ModelInfo] = {
         applies_when=DEEP_NETWORK_APPLIES_WHEN,
         integer_options=DEEP_NETWORK_INTEGER_OPTIONS,
         example_params={"L": 3},
+        list_options=DEEP_NETWORK_LIST_OPTIONS,
+        exclusive=DEEP_NETWORK_EXCLUSIVE,
     ),
     "local_entropy": ModelInfo(
         "local_entropy",

@@ -45,9 +45,10 @@ is the binary perceptron.
 Ansatze: ``rs``; ``1rsb`` (K = 1, m an order parameter: d phi / d m = 0); ``krsb`` and
 ``frsb`` (the fixed uniform ladder m_i = i/(K+1), all levels free: ``frsb`` is the same
 ladder with more steps, a discretisation of the continuous Parisi functions whose error
-is that of K). The fixed-ladder equations have many stationary points (levels merged in every
-pattern); the Parisi solution minimises over the overlaps (Q, q, m) after maximising over the
-conjugates q_hat, which the model declares (``maximised``): the point solver descends
+is that of K; ``ladder: refined`` narrows the steps towards x = 1, and ``breakpoints: [m_1, ...]``
+gives the breakpoints themselves). The fixed-ladder equations have many stationary points (levels
+merged in every pattern); the Parisi solution minimises over the overlaps (Q, q, m) after
+maximising over the conjugates q_hat, which the model declares (``maximised``): the point solver descends
 max_{q_hat} phi (solve/saddle.py). L = 1 is the perceptron (a plain minimum).
 """
 
@@ -81,8 +82,11 @@ OPTIONS = {
     "scenario": ("random", "teacher_student"),
     "ladder": ("uniform", "refined"),
 }
-APPLIES_WHEN = {"steps": (("ansatz", ("krsb", "frsb")),), "ladder": (("ansatz", ("krsb", "frsb")),)}
+FIXED_LADDER = (("ansatz", ("krsb", "frsb")),)
+APPLIES_WHEN = {"steps": FIXED_LADDER, "ladder": FIXED_LADDER, "breakpoints": FIXED_LADDER}
 INTEGER_OPTIONS = {"steps": (1, 64, "levels K of the fixed ladder (krsb: 4, frsb: 12)")}
+LIST_OPTIONS = {"breakpoints": (0.0, 1.0, "the fixed ladder's breakpoints m_1 < ... < m_K in (0, 1), K = their number")}
+EXCLUSIVE = (("breakpoints", "ladder"), ("breakpoints", "steps"))  # the breakpoints fix both
 DEFAULT_STEPS = {"krsb": 4, "frsb": 12}
 MAX_DEPTH = 64
 
@@ -133,6 +137,11 @@ def deep_network(options: dict, params: dict) -> FreeEnergy:
         return _network(L, 0, None, weights)
     if ansatz == "1rsb":
         return _network(L, 1, "optimised", weights)
+    if options.get("breakpoints"):
+        if len(options["breakpoints"]) > INTEGER_OPTIONS["steps"][1]:
+            raise ConfigError("options.breakpoints", f"at most {INTEGER_OPTIONS['steps'][1]} breakpoints")
+        breakpoints = tuple(sp.Rational(repr(float(m))) for m in options["breakpoints"])
+        return _network(L, len(breakpoints), breakpoints, weights)
     steps = int(options.get("steps") or DEFAULT_STEPS[ansatz])
     return _network(L, steps, options.get("ladder") or "uniform", weights)
 
@@ -156,8 +165,11 @@ def _ladder(base: str, layer: int, steps: int) -> tuple[list[sp.Symbol], list[sp
     return symbols, levels
 
 
-def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical") -> FreeEnergy:
+def _network(L: int, steps: int, ladder: str | tuple | None, weights: str = "spherical") -> FreeEnergy:
     """The free entropy (module docstring) with ``steps`` = K levels above level 0 (RS: K = 0).
+
+    ``ladder``: None (RS), ``optimised`` (1RSB, m an order parameter), the name of a fixed ladder
+    (``fixed_ladder``), or its breakpoints m_1 < ... < m_K themselves (``options.breakpoints``).
 
     ``weights: binary`` (J = +-1) replaces the Crisanti-Sommers entropy of every weight layer by the
     Ising entropy at overlaps Q through conjugates Q_hat, the same form as the hidden spins':
@@ -179,6 +191,8 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
     q[0] = q[L] = [sp.S.One] * (steps + 1)
     if ladder == "optimised":
         ms = [_sym("m")]
+    elif isinstance(ladder, tuple):
+        ms = list(ladder)
     else:
         ms = fixed_ladder(steps, ladder) if steps else []
     mm = [sp.S.Zero, *ms, sp.S.One]
@@ -240,6 +254,8 @@ def _network(L: int, steps: int, ladder: str | None, weights: str = "spherical")
         what += f" on the fixed ladder m_i = i/{steps + 1}"
     elif ladder == "refined":
         what += f" on the fixed ladder m_i = 1 - (1 - i/{steps + 1})^2"
+    elif isinstance(ladder, tuple):
+        what += " on the fixed ladder m = (" + ", ".join(f"{float(m):g}" for m in ladder) + ")"
     return FreeEnergy(
         name="deep_network",
         phi=phi,

@@ -242,6 +242,36 @@ def test_refined_ladder_converges_to_the_same_parisi_solution(tmp_path):
     assert rows[0]["free_entropy"] == pytest.approx(phi[4, "refined"], abs=1e-9)
 
 
+def test_breakpoints_give_the_ladder_itself(tmp_path):
+    """``breakpoints: [0.2, 0.4, 0.6, 0.8]`` is the uniform K = 4 ladder (the same numbers); another list
+    is solved on its own breakpoints, which its Parisi table carries. L = 2, kappa = 0, alpha = 3."""
+    import replica
+    from replica.run.store import read_table
+
+    def run(name: str, options: dict):
+        config = {
+            "model": "deep_network",
+            "options": {"ansatz": "krsb", **options},
+            "params": {"alpha": 3.0, "L": 2, "kappa": 0.0},
+            "sweep": {"alpha": {"values": [3.0]}},
+        }
+        replica.sweep_config(config, output=str(tmp_path / f"{name}.csv"))
+        _, rows = read_table(tmp_path / f"{name}.csv")
+        _, ladder = read_table(tmp_path / f"{name}.parisi.csv")
+        return rows[0], [r for r in ladder if r["layer"] == 1]
+
+    uniform, _ = run("u", {"steps": 4})
+    listed, _ = run("b", {"breakpoints": [0.2, 0.4, 0.6, 0.8]})
+    assert listed["converged"] and listed["free_entropy"] == pytest.approx(uniform["free_entropy"], abs=1e-12)
+    assert listed["free_entropy"] == pytest.approx(-0.6986648, abs=1e-7)
+    other, ladder = run("c", {"breakpoints": [0.3, 0.6, 0.8, 0.9, 0.95]})
+    assert other["converged"]
+    assert [r["x_from"] for r in ladder] == pytest.approx([0.0, 0.3, 0.6, 0.8, 0.9, 0.95])
+    # a plateau from x = 0.6 on (as on the uniform ladder), whose value the two ladders place differently
+    assert ladder[2]["q"] == pytest.approx(ladder[-1]["q"], abs=1e-8)
+    assert abs(other["free_entropy"] - uniform["free_entropy"]) < 1e-5
+
+
 @pytest.mark.slow
 def test_rsb_profile_fixed_ladder_k4():
     """L = 8, kappa = 0, K = 4, alpha = 20: layers 1, 2 and 6, 7 glassy, the centre liquid, symmetric profile.
@@ -377,6 +407,32 @@ def test_cold_start_far_above_thresholds_equals_continuation():
         ({"params": {"alpha": 1.0, "L": 3}, "sweep": {"L": {"values": [2, 3]}}}, "sweep.L"),
         ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "ladder": "geometric"}}, "options.ladder"),
         ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "rs", "ladder": "refined"}}, "options.ladder"),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "rs", "breakpoints": [0.5]}}, "options.breakpoints"),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": 0.5}}, "options.breakpoints"),
+        ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": []}}, "options.breakpoints"),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": [0.5, 0.4]}},
+            "options.breakpoints[1]",
+        ),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": [0.5, 1.0]}},
+            "options.breakpoints[1]",
+        ),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": [0.5, "x"]}},
+            "options.breakpoints[1]",
+        ),
+        (
+            {"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": [0.5], "steps": 1}},
+            "options.breakpoints",
+        ),
+        (
+            {
+                "params": {"alpha": 1.0, "L": 3},
+                "options": {"ansatz": "krsb", "breakpoints": [0.5], "ladder": "refined"},
+            },
+            "options.breakpoints",
+        ),
         (
             {
                 "params": {"alpha": 1.0, "L": 3},
