@@ -106,8 +106,8 @@ def models(as_json: bool):
         }
         for k, (lo, hi, doc) in info.integer_options.items():
             entry["options"][k] = [f"integer in [{lo}, {hi}]: {doc}"]
-        for k, (lo, hi, doc) in info.list_options.items():
-            entry["options"][k] = [f"list of numbers in ({lo:g}, {hi:g}): {doc}"]
+        for k, (lo, hi, most, doc) in info.list_options.items():
+            entry["options"][k] = [f"list of at most {most} numbers in ({lo:g}, {hi:g}): {doc}"]
         variants = []
         if info.free_options:
             entry["definition_keys"] = list(info.free_options)

@@ -348,7 +348,7 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
             raise ConfigError(f"options.{first}", f"give {first} or {second}, not both ({first} replaces {second})")
     for key, value in options.items():
         if key in info.list_options:
-            out[key] = _number_list(value, f"options.{key}", *info.list_options[key][:2])
+            out[key] = _number_list(value, f"options.{key}", *info.list_options[key][:3])
             continue
         if key in info.integer_options:
             lo, hi, _ = info.integer_options[key]
@@ -379,10 +379,12 @@ def _validate_options(info: ModelInfo, options: dict) -> dict:
     return out
 
 
-def _number_list(value, field: str, lowest: float, highest: float) -> list[float]:
-    """A non-empty list of numbers strictly increasing inside (lowest, highest)."""
+def _number_list(value, field: str, lowest: float, highest: float, most: int) -> list[float]:
+    """A non-empty list of at most ``most`` numbers strictly increasing inside (lowest, highest)."""
     if not isinstance(value, list) or not value:
         raise ConfigError(field, f"expected a non-empty list of numbers, got {value!r}")
+    if len(value) > most:
+        raise ConfigError(field, f"{len(value)} numbers: at most {most}")
     numbers = [_number(v, f"{field}[{i}]") for i, v in enumerate(value)]
     for i, x in enumerate(numbers):
         if not lowest < x < highest:

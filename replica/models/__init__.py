@@ -46,9 +46,9 @@ class ModelInfo:
     integer_options: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     # params that fix the structure, for building an example of every variant (``replica models``)
     example_params: dict = field(default_factory=dict)
-    # options whose value is a list of numbers: name -> (lowest, highest, description); the numbers must
-    # increase strictly and lie strictly inside (lowest, highest)
-    list_options: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+    # options whose value is a list of numbers: name -> (lowest, highest, most, description); at most
+    # ``most`` numbers, increasing strictly and strictly inside (lowest, highest)
+    list_options: dict[str, tuple[float, float, int, str]] = field(default_factory=dict)
     # pairs of options that cannot be given together (the first replaces the second)
     exclusive: tuple[tuple[str, str], ...] = ()
 

@@ -85,7 +85,14 @@ OPTIONS = {
 FIXED_LADDER = (("ansatz", ("krsb", "frsb")),)
 APPLIES_WHEN = {"steps": FIXED_LADDER, "ladder": FIXED_LADDER, "breakpoints": FIXED_LADDER}
 INTEGER_OPTIONS = {"steps": (1, 64, "levels K of the fixed ladder (krsb: 4, frsb: 12)")}
-LIST_OPTIONS = {"breakpoints": (0.0, 1.0, "the fixed ladder's breakpoints m_1 < ... < m_K in (0, 1), K = their number")}
+LIST_OPTIONS = {
+    "breakpoints": (
+        0.0,
+        1.0,
+        INTEGER_OPTIONS["steps"][1],
+        "the fixed ladder's breakpoints m_1 < ... < m_K, K = their number",
+    )
+}
 EXCLUSIVE = (("breakpoints", "ladder"), ("breakpoints", "steps"))  # the breakpoints fix both
 DEFAULT_STEPS = {"krsb": 4, "frsb": 12}
 MAX_DEPTH = 64
@@ -138,8 +145,6 @@ def deep_network(options: dict, params: dict) -> FreeEnergy:
     if ansatz == "1rsb":
         return _network(L, 1, "optimised", weights)
     if options.get("breakpoints"):
-        if len(options["breakpoints"]) > INTEGER_OPTIONS["steps"][1]:
-            raise ConfigError("options.breakpoints", f"at most {INTEGER_OPTIONS['steps'][1]} breakpoints")
         breakpoints = tuple(sp.Rational(repr(float(m))) for m in options["breakpoints"])
         return _network(L, len(breakpoints), breakpoints, weights)
     steps = int(options.get("steps") or DEFAULT_STEPS[ansatz])

@@ -411,6 +411,13 @@ def test_cold_start_far_above_thresholds_equals_continuation():
         ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": 0.5}}, "options.breakpoints"),
         ({"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": []}}, "options.breakpoints"),
         (
+            {
+                "params": {"alpha": 1.0, "L": 3},
+                "options": {"ansatz": "krsb", "breakpoints": [i / 66 for i in range(1, 66)]},
+            },
+            "options.breakpoints",
+        ),
+        (
             {"params": {"alpha": 1.0, "L": 3}, "options": {"ansatz": "krsb", "breakpoints": [0.5, 0.4]}},
             "options.breakpoints[1]",
         ),
