@@ -11,7 +11,7 @@
 
 - ``replica transition`` of alpha_g(l) for l = 1..3 with RSB per layer (K = 4, L = 8, tol 1e-6), and
   for l = 1..4 (L = 9): the deepest transition reached; alpha_g(5) is not (the glassy branch of layers
-  1..4 folds at alpha ~ 94.75 on L = 11, docs/deep_network.md).
+  1..4 on the K = 4 ladder folds at alpha = 94.799 on L = 11, docs/deep_network.md).
 
 Recorded (benchmark.extra_info and a printed summary), never asserted: wall times, quadrature orders,
 the estimated error (the quadrature check's). Asserted: the physics (symmetry, liquid centre, the
@@ -103,7 +103,7 @@ transitions:
 """
 
 # l = 1 .. 4 on L = 9 (layer 4 is the first of the middle pair): the longest RSB line reached. alpha_g(5) on
-# L = 11 is not: the glassy branch of layers 1 .. 4 folds at alpha ~ 94.75 (docs/deep_network.md).
+# L = 11 is not: the glassy branch of layers 1 .. 4 folds at alpha = 94.799 (docs/deep_network.md).
 GLASS_RSB_FOUR = GLASS_RSB.replace("L: 8", "L: 9") + (
     "  - {kind: glass, parameter: alpha, layer: 4, bracket: [78.0, 84.0], scan: 3, tol: 1.0e-6}\n"
 )
