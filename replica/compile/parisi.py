@@ -98,14 +98,31 @@ STENCIL = np.arange(-2.0, 4.0)  # 6-point Lagrange: value error O(du^6), derivat
 _BASIS = np.linalg.inv(np.vander(STENCIL, increasing=True)).T
 
 
-def _lagrange(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights at t (in cells) of the interpolant through the STENCIL nodes, and of its first two derivatives."""
-    t = np.asarray(t, dtype=float)[..., None]
-    p = np.arange(len(STENCIL))
-    powers = t**p  # (..., n)
-    d1 = np.where(p >= 1, p * t ** np.maximum(p - 1, 0), 0.0)
-    d2 = np.where(p >= 2, p * (p - 1) * t ** np.maximum(p - 2, 0), 0.0)
-    return powers @ _BASIS.T, d1 @ _BASIS.T, d2 @ _BASIS.T
+def _lagrange(t: np.ndarray, derivatives: int = 2) -> tuple[np.ndarray, ...]:
+    """Weights L_k(t) (t in cells) of the interpolant through the STENCIL nodes, and of its first
+    ``derivatives`` (0, 1 or 2) derivatives in t: each of shape t.shape + (len(STENCIL),).
+
+    With L_k(t) = sum_p C[k, p] t^p, the rows t^p, p t^(p-1), p (p-1) t^(p-2) are built contiguous and
+    combined by one matrix product each (strided writes along a trailing axis of six cost more than
+    the arithmetic).
+    """
+    flat = np.ravel(np.asarray(t, dtype=float))
+    n = len(STENCIL)
+    powers = np.empty((n, flat.size))
+    powers[0] = 1.0
+    for p in range(1, n):
+        np.multiply(powers[p - 1], flat, out=powers[p])
+    rows = [powers]
+    if derivatives >= 1:
+        d1 = np.zeros_like(powers)
+        d1[1:] = np.arange(1, n)[:, None] * powers[:-1]
+        rows.append(d1)
+    if derivatives >= 2:
+        d2 = np.zeros_like(powers)
+        d2[2:] = (np.arange(2, n) * np.arange(1, n - 1))[:, None] * powers[:-2]
+        rows.append(d2)
+    shape = np.shape(t) + (n,)
+    return tuple(np.ascontiguousarray((_BASIS @ r).T).reshape(shape) for r in rows)
 
 
 @dataclass(frozen=True)
@@ -291,7 +308,8 @@ class _MappedStep:
         self.pad = int(max(0, -first.min(), first.max() + len(STENCIL) - n))
         self._first = first + self.pad  # (n_z, n_a): first stencil point in the padded array
         self._frac = pos - cell
-        self.matrix = self._matrix(_stencil_weights(self._frac))
+        (weights,) = _lagrange(self._frac, 0)
+        self.matrix = self._matrix(weights)
 
     def _cells(self, x: np.ndarray) -> np.ndarray:
         """The position of the fields x on the uniform grid of t, in cells from its first point."""
@@ -354,20 +372,6 @@ class _IdentityStep:
         out = np.zeros(self.size)
         out[self.centre] = float(np.sum(values))
         return out
-
-
-def _stencil_weights(t: np.ndarray) -> np.ndarray:
-    """The Lagrange weights L_k(t) of the STENCIL nodes at every t: shape t.shape + (6,).
-
-    The powers t^p are built as contiguous rows and combined by one matrix product (the
-    strided writes of a trailing axis of six cost more than the arithmetic).
-    """
-    flat = np.ravel(t)
-    powers = np.empty((len(STENCIL), flat.size))
-    powers[0] = 1.0
-    for p in range(1, len(STENCIL)):
-        np.multiply(powers[p - 1], flat, out=powers[p])
-    return np.ascontiguousarray((_BASIS @ powers).T).reshape(np.shape(t) + (len(STENCIL),))
 
 
 @dataclass
