@@ -123,3 +123,21 @@ def test_a_liquid_ladder_is_its_boundary_at_zero_field():
     p = LadderPass.run(f, np.zeros(5), [0.2, 0.4, 0.6, 0.8], grid, d1, d2)
     assert p.value == f[grid.center] == pytest.approx(np.log(2.0), abs=1e-15)
     assert np.sum(p.q_gradient) == pytest.approx(0.5 * d2[grid.center], abs=1e-14)
+
+
+def test_stencil_weights_interpolate_quintics_and_their_derivatives_exactly():
+    # the six-point Lagrange weights reproduce any polynomial of degree <= 5 through the STENCIL nodes,
+    # and their derivative weights its first two derivatives, at any t (here across two cells)
+    from replica.compile.parisi import STENCIL, _lagrange
+
+    c = np.array([0.3, -1.2, 0.7, 0.25, -0.4, 0.05])
+    poly = np.polynomial.Polynomial(c)
+    t = np.linspace(-0.5, 1.5, 9).reshape(3, 3)
+    w, dw, d2w = _lagrange(t)
+    assert w.shape == t.shape + (len(STENCIL),)
+    values = poly(STENCIL)
+    assert w @ values == pytest.approx(poly(t), abs=1e-13)
+    assert dw @ values == pytest.approx(poly.deriv()(t), abs=1e-12)
+    assert d2w @ values == pytest.approx(poly.deriv(2)(t), abs=1e-11)
+    (alone,) = _lagrange(t, 0)
+    assert np.array_equal(alone, w)
